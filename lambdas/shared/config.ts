@@ -1,0 +1,225 @@
+// The one typed configuration of pg-fanout. Only this module reads process.env. The CDK stack, the
+// Lambda handlers and the local runtime all validate through the same functions, so a rule broken
+// anywhere fails the same way, naming the rule.
+import { ConfigError } from './errors.ts';
+
+/** Settings that keep the database safe: how fast SQS feeds chunks to workers. */
+export interface BackpressureConfig {
+  /** Rows per chunk the coordinator aims for. */
+  chunkRows: number;
+  /** SQS records handed to one worker invocation (processed one after another). */
+  batchSize: number;
+  /** Seconds the event source may wait to fill a batch. */
+  maxBatchingWindowSeconds: number;
+  /** Worker instances the function may ever run (Lambda reserved concurrency). */
+  reservedConcurrency: number;
+  /** Worker instances the event source runs at once; each holds `CONNECTIONS_PER_WORKER` connections. */
+  maxConcurrency: number;
+  /** Worker invocation timeout. */
+  workerTimeoutSeconds: number;
+  /** Work queue visibility timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: number;
+}
+
+/** A worker COPYs out and COPYs in at once, and a pg client cannot do both: two connections each. */
+export const CONNECTIONS_PER_WORKER = 2;
+
+export const DEFAULT_WORKER_TIMEOUT_SECONDS = 300;
+
+export const DEFAULT_BACKPRESSURE: Readonly<BackpressureConfig> = Object.freeze({
+  chunkRows: 100_000,
+  batchSize: 1,
+  maxBatchingWindowSeconds: 0,
+  reservedConcurrency: 4,
+  maxConcurrency: 2,
+  workerTimeoutSeconds: DEFAULT_WORKER_TIMEOUT_SECONDS,
+  visibilityTimeoutSeconds: 6 * DEFAULT_WORKER_TIMEOUT_SECONDS,
+  maxReceiveCount: 5,
+});
+
+/** Limits AWS itself enforces, checked here so a bad value fails before a deploy does. */
+const LIMITS = {
+  chunkRows: [1, 100_000_000],
+  batchSize: [1, 10_000],
+  maxBatchingWindowSeconds: [0, 300],
+  reservedConcurrency: [2, 1000],
+  maxConcurrency: [2, 1000],
+  workerTimeoutSeconds: [1, 900],
+  visibilityTimeoutSeconds: [0, 43_200],
+  maxReceiveCount: [5, 1000],
+} as const satisfies Record<keyof BackpressureConfig, readonly [number, number]>;
+
+/**
+ * Merge `overrides` over the defaults and check every rule. When the worker timeout is changed
+ * and the visibility timeout is not, the visibility timeout follows the 6x rule.
+ */
+export function resolveBackpressure(overrides: Partial<BackpressureConfig> = {}): BackpressureConfig {
+  const defined = Object.fromEntries(
+    Object.entries(overrides).filter(([, v]) => v !== undefined),
+  ) as Partial<BackpressureConfig>;
+  const merged: BackpressureConfig = { ...DEFAULT_BACKPRESSURE, ...defined };
+  if (defined.visibilityTimeoutSeconds === undefined) {
+    merged.visibilityTimeoutSeconds = minimumVisibility(merged);
+  }
+  if (defined.reservedConcurrency === undefined && merged.maxConcurrency > merged.reservedConcurrency) {
+    merged.reservedConcurrency = merged.maxConcurrency;
+  }
+  checkBackpressure(merged);
+  return merged;
+}
+
+export function minimumVisibility(c: Pick<BackpressureConfig, 'workerTimeoutSeconds' | 'maxBatchingWindowSeconds'>): number {
+  return 6 * c.workerTimeoutSeconds + c.maxBatchingWindowSeconds;
+}
+
+export function checkBackpressure(c: BackpressureConfig): void {
+  for (const [key, [min, max]] of Object.entries(LIMITS) as [keyof BackpressureConfig, readonly [number, number]][]) {
+    const value = c[key];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${key} is ${value}: it must be a whole number from ${min} to ${max}.`);
+    }
+  }
+  if (c.maxConcurrency > c.reservedConcurrency) {
+    throw new ConfigError(
+      `maxConcurrency (${c.maxConcurrency}) exceeds reservedConcurrency (${c.reservedConcurrency}): the event source would be ` +
+        'throttled, and throttled receives burn maxReceiveCount and send good chunks to the DLQ. ' +
+        'Lower maxConcurrency or raise reservedConcurrency.',
+    );
+  }
+  const minVisibility = minimumVisibility(c);
+  if (c.visibilityTimeoutSeconds < minVisibility) {
+    throw new ConfigError(
+      `visibilityTimeoutSeconds (${c.visibilityTimeoutSeconds}) is below 6 x workerTimeoutSeconds + maxBatchingWindowSeconds ` +
+        `(${minVisibility}): a chunk still being processed would be handed to a second worker. Raise it to at least ${minVisibility}.`,
+    );
+  }
+}
+
+export type RunMode = 'full' | 'incremental';
+
+export function parseRunMode(value: unknown, where: string): RunMode {
+  if (value === 'full' || value === 'incremental') return value;
+  throw new ConfigError(`${where} is ${JSON.stringify(value)}: use "full" or "incremental".`);
+}
+
+export type DatabaseTls = 'disable' | 'require' | 'verify-full';
+
+export interface DatabaseConfig {
+  /** A postgres:// URL; in AWS built from the secret instead. */
+  url?: string;
+  /** Secrets Manager secret with host, port, username, password, dbname (the RDS secret shape). */
+  secretArn?: string;
+  tls: DatabaseTls;
+  /** PEM bundle to verify the server against (the RDS CA bundle in the Lambda package). */
+  caFile?: string;
+}
+
+export interface TableConfig {
+  sourceTable: string;
+  targetTable: string;
+  keyColumn: string;
+}
+
+export interface PipelineConfig extends TableConfig {
+  database: DatabaseConfig;
+  backpressure: BackpressureConfig;
+  /** Work queue URL (coordinator sends, local runtime polls). */
+  queueUrl?: string;
+  deadLetterQueueUrl?: string;
+  /** SQS endpoint override (LocalStack, fauxqs); unset means AWS. */
+  sqsEndpoint?: string;
+  region: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const DEFAULT_TABLES: Readonly<TableConfig> = Object.freeze({
+  sourceTable: 'public.input_table',
+  targetTable: 'public.output_table',
+  keyColumn: 'id',
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Read the whole configuration from an environment (process.env by default) once, failing fast. */
+export function loadConfig(env: Env = process.env, overrides: Partial<BackpressureConfig> = {}): PipelineConfig {
+  const tls = optional(env, 'DATABASE_TLS') ?? 'disable';
+  if (tls !== 'disable' && tls !== 'require' && tls !== 'verify-full') {
+    throw new ConfigError(`DATABASE_TLS is "${tls}": use disable, require or verify-full.`);
+  }
+  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (logLevel !== 'debug' && logLevel !== 'info' && logLevel !== 'warn' && logLevel !== 'error') {
+    throw new ConfigError(`LOG_LEVEL is "${logLevel}": use debug, info, warn or error.`);
+  }
+  const backpressure = resolveBackpressure({
+    chunkRows: integer(env, 'CHUNK_ROWS'),
+    batchSize: integer(env, 'BATCH_SIZE'),
+    maxBatchingWindowSeconds: integer(env, 'MAX_BATCHING_WINDOW_SECONDS'),
+    reservedConcurrency: integer(env, 'RESERVED_CONCURRENCY'),
+    maxConcurrency: integer(env, 'MAX_CONCURRENCY'),
+    workerTimeoutSeconds: integer(env, 'WORKER_TIMEOUT_SECONDS'),
+    visibilityTimeoutSeconds: integer(env, 'VISIBILITY_TIMEOUT_SECONDS'),
+    maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT'),
+    ...overrides,
+  });
+  return {
+    sourceTable: optional(env, 'SOURCE_TABLE') ?? DEFAULT_TABLES.sourceTable,
+    targetTable: optional(env, 'TARGET_TABLE') ?? DEFAULT_TABLES.targetTable,
+    keyColumn: optional(env, 'KEY_COLUMN') ?? DEFAULT_TABLES.keyColumn,
+    database: {
+      url: optional(env, 'DATABASE_URL'),
+      secretArn: optional(env, 'DATABASE_SECRET_ARN'),
+      tls,
+      caFile: optional(env, 'DATABASE_CA_FILE'),
+    },
+    backpressure,
+    queueUrl: optional(env, 'WORK_QUEUE_URL'),
+    deadLetterQueueUrl: optional(env, 'DEAD_LETTER_QUEUE_URL'),
+    sqsEndpoint: optional(env, 'AWS_ENDPOINT_URL_SQS') ?? optional(env, 'AWS_ENDPOINT_URL'),
+    region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+    logLevel,
+  };
+}
+
+/** The environment variable names the stack sets on the functions, from one place. */
+export function backpressureToEnv(c: BackpressureConfig): Record<string, string> {
+  return {
+    CHUNK_ROWS: String(c.chunkRows),
+    BATCH_SIZE: String(c.batchSize),
+    MAX_BATCHING_WINDOW_SECONDS: String(c.maxBatchingWindowSeconds),
+    RESERVED_CONCURRENCY: String(c.reservedConcurrency),
+    MAX_CONCURRENCY: String(c.maxConcurrency),
+    WORKER_TIMEOUT_SECONDS: String(c.workerTimeoutSeconds),
+    VISIBILITY_TIMEOUT_SECONDS: String(c.visibilityTimeoutSeconds),
+    MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
+  };
+}
+
+/** Required setting, for the modules that cannot run without it. */
+export function required<T>(value: T | undefined, name: string, fix: string): T {
+  if (value === undefined || value === '') throw new ConfigError(`${name} is not set: ${fix}`);
+  return value;
+}
+
+/** Read-only view of the environment for the local runtime (child processes inherit it). */
+export function environment(): Env {
+  return process.env;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function parseWholeNumber(raw: string, name: string): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} is "${raw}": it must be a whole number such as 4.`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value)) throw new ConfigError(`${name} is "${raw}": it is too large.`);
+  return value;
+}
+
+function integer(env: Env, name: string): number | undefined {
+  const raw = optional(env, name);
+  return raw === undefined ? undefined : parseWholeNumber(raw, name);
+}

@@ -1,0 +1,42 @@
+// The one error hierarchy of pg-fanout. Every message names the thing, the value and the fix.
+
+export class PgFanoutError extends Error {
+  override name = 'PgFanoutError';
+}
+
+/** A setting (env var, CLI flag, CDK context) is missing, malformed or breaks a rule. */
+export class ConfigError extends PgFanoutError {
+  override name = 'ConfigError';
+}
+
+/** A table or column name does not parse, does not exist or has the wrong shape. */
+export class SchemaError extends PgFanoutError {
+  override name = 'SchemaError';
+}
+
+/** An SQS message body is not a chunk message this version understands. */
+export class InvalidMessageError extends PgFanoutError {
+  override name = 'InvalidMessageError';
+}
+
+/** One chunk failed; the cause is kept and the chunk stays retryable. */
+export class ChunkFailedError extends PgFanoutError {
+  override name = 'ChunkFailedError';
+  readonly runId: string;
+  readonly chunkNo: number;
+  constructor(runId: string, chunkNo: number, range: string, cause: unknown) {
+    super(`chunk ${chunkNo} ${range} of run ${runId} failed and was rolled back: ${describe(cause)}`, { cause });
+    this.runId = runId;
+    this.chunkNo = chunkNo;
+  }
+}
+
+/** A run cannot be found, resumed or verified in the state asked for. */
+export class RunStateError extends PgFanoutError {
+  override name = 'RunStateError';
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
