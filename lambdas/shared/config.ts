@@ -88,6 +88,12 @@ export function checkBackpressure(c: BackpressureConfig): void {
         'Lower maxConcurrency or raise reservedConcurrency.',
     );
   }
+  if (c.batchSize > 10 && c.maxBatchingWindowSeconds < 1) {
+    throw new ConfigError(
+      `batchSize (${c.batchSize}) is above 10 while maxBatchingWindowSeconds is ${c.maxBatchingWindowSeconds}: an SQS event source ` +
+        'only takes batches above 10 with a batching window of at least 1 second. Set maxBatchingWindowSeconds to 1 or more, or batchSize to 10 or less.',
+    );
+  }
   const minVisibility = minimumVisibility(c);
   if (c.visibilityTimeoutSeconds < minVisibility) {
     throw new ConfigError(
@@ -114,6 +120,8 @@ export interface DatabaseConfig {
   tls: DatabaseTls;
   /** PEM bundle to verify the server against (the RDS CA bundle in the Lambda package). */
   caFile?: string;
+  /** Host to connect to instead of the secret's `host` (the RDS Proxy endpoint when there is one). */
+  host?: string;
 }
 
 export interface TableConfig {
@@ -172,6 +180,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
       secretArn: optional(env, 'DATABASE_SECRET_ARN'),
       tls,
       caFile: optional(env, 'DATABASE_CA_FILE'),
+      host: optional(env, 'DATABASE_HOST'),
     },
     backpressure,
     queueUrl: optional(env, 'WORK_QUEUE_URL'),

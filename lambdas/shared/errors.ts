@@ -36,7 +36,14 @@ export class RunStateError extends PgFanoutError {
   override name = 'RunStateError';
 }
 
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', '57P01', '57P02', '57P03']);
+
+/** One line for logs and the ledger; a dropped connection says so, whatever layer noticed it. */
 export function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  if ((code !== undefined && CONNECTION_LOST.has(code)) || /Connection terminated/i.test(error.message)) {
+    return `the database connection was lost (${error.message})`;
+  }
+  return error.message;
 }

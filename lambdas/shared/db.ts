@@ -1,0 +1,121 @@
+// The only module that opens database connections: pools from the typed config (a URL, or the RDS
+// secret in AWS), TLS, and the withClient / withTransaction helpers.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { DatabaseConfig } from './config.ts';
+import { ConfigError, describe } from './errors.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface OpenPoolOptions {
+  /** Connections this process may hold (a worker needs 2: one COPYs out while the other COPYs in). */
+  max: number;
+  applicationName: string;
+}
+
+interface RdsSecret {
+  host: string;
+  port?: number | string;
+  username: string;
+  password: string;
+  dbname?: string;
+}
+
+export async function openPool(config: DatabaseConfig, options: OpenPoolOptions): Promise<Pool> {
+  const connection = config.url !== undefined ? { connectionString: config.url } : await fromSecret(config);
+  const pool = new pg.Pool({
+    ...connection,
+    ssl: tlsOptions(config),
+    max: options.max,
+    application_name: options.applicationName,
+    idleTimeoutMillis: 0,
+    connectionTimeoutMillis: 15_000,
+    keepAlive: true,
+  });
+  // An idle connection that dies (failover, proxy idle timeout) is discarded by the pool; the next
+  // checkout opens a new one. Nothing is in flight on an idle client, so nothing is lost here.
+  pool.on('error', (error) => {
+    console.warn(JSON.stringify({ level: 'warn', message: 'idle database connection closed', error: describe(error) }));
+  });
+  return pool;
+}
+
+/** Run `fn` on one checked-out client; a client that failed mid-use is destroyed, not reused. */
+export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const connectionErrors = guardClient(client);
+  try {
+    const result = await fn(client);
+    client.release();
+    return result;
+  } catch (error) {
+    client.release(connectionErrors.length > 0 ? connectionErrors[0] : (error as Error));
+    throw error;
+  }
+}
+
+/** BEGIN … COMMIT on one client, ROLLBACK on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, (client) => inTransaction(client, fn));
+}
+
+export async function inTransaction<T>(client: PoolClient, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // If the connection itself is gone the server has already rolled back; report the first error.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * A checked-out pg client emits 'error' when its connection dies (a terminated backend); unhandled,
+ * that would crash the process. Keep the error: the failing query or stream reports it too.
+ */
+export function guardClient(client: PoolClient): Error[] {
+  const errors: Error[] = [];
+  const onError = (error: Error) => errors.push(error);
+  client.on('error', onError);
+  const release = client.release.bind(client);
+  client.release = (err?: Error | boolean) => {
+    client.removeListener('error', onError);
+    return release(err);
+  };
+  return errors;
+}
+
+function tlsOptions(config: DatabaseConfig): pg.ClientConfig['ssl'] {
+  if (config.tls === 'disable') return undefined;
+  if (config.tls === 'require') return { rejectUnauthorized: false };
+  if (config.caFile === undefined) {
+    throw new ConfigError('DATABASE_TLS is verify-full but DATABASE_CA_FILE is not set: point it at the CA bundle (the RDS CA bundle in AWS).');
+  }
+  try {
+    return { rejectUnauthorized: true, ca: readFileSync(config.caFile, 'utf8') };
+  } catch (error) {
+    throw new ConfigError(`DATABASE_CA_FILE ${config.caFile} cannot be read (${describe(error)}): ship the CA bundle with the function or fix the path.`);
+  }
+}
+
+async function fromSecret(config: DatabaseConfig): Promise<pg.ClientConfig> {
+  if (config.secretArn === undefined) {
+    throw new ConfigError('no database configured: set DATABASE_URL (postgres://user:pass@host:port/db) or DATABASE_SECRET_ARN (an RDS secret).');
+  }
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const response = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.secretArn }));
+  let secret: RdsSecret;
+  try {
+    secret = JSON.parse(response.SecretString ?? '') as RdsSecret;
+  } catch {
+    throw new ConfigError(`secret ${config.secretArn} is not JSON: store the RDS secret shape {host, port, username, password, dbname}.`);
+  }
+  for (const key of ['host', 'username', 'password'] as const) {
+    if (typeof secret[key] !== 'string') throw new ConfigError(`secret ${config.secretArn} has no "${key}": store the RDS secret shape {host, port, username, password, dbname}.`);
+  }
+  return { host: secret.host, port: Number(secret.port ?? 5432), user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres' };
+}

@@ -1,0 +1,396 @@
+// The run ledger (schema `etl`): runs, their chunks and their progress. Every statement that reads
+// or writes the ledger lives here; callers pass the client so it can join their transaction.
+import type { RunMode } from './config.ts';
+import type { PoolClient } from './db.ts';
+import { RunStateError } from './errors.ts';
+import { keyFromDb } from './keys.ts';
+import type { ChunkRange } from '../coordinator/plan.ts';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type ChunkStatus = 'pending' | 'done' | 'failed';
+
+export interface NewRun {
+  pipeline: string;
+  mode: RunMode;
+  sourceTable: string;
+  targetTable: string;
+  keyColumn: string;
+  chunkRows: number;
+  lo: bigint;
+  hi: bigint | null;
+  highWaterMark: bigint | null;
+  rowsPlanned: bigint;
+  chunks: readonly ChunkRange[];
+}
+
+export interface RunRow {
+  runId: string;
+  pipeline: string;
+  mode: RunMode;
+  status: RunStatus;
+  sourceTable: string;
+  targetTable: string;
+  keyColumn: string;
+  chunkRows: number;
+  highWaterMark: bigint | null;
+  rowsPlanned: bigint;
+  chunksTotal: number;
+  chunksDone: number;
+  chunksFailed: number;
+  chunksEnqueued: number;
+  enqueueComplete: boolean;
+  rowsRead: bigint | null;
+  rowsWritten: bigint | null;
+  rowsRejected: bigint | null;
+  retries: number | null;
+  createdAt: Date;
+  heartbeatAt: Date;
+  finishedAt: Date | null;
+  lastError: string | null;
+}
+
+const RUN_COLUMNS = `run_id, pipeline, mode, status, source_table, target_table, key_column, chunk_rows,
+  high_water_mark::text, rows_planned::text, chunks_total, chunks_done, chunks_failed, chunks_enqueued, enqueue_complete,
+  rows_read::text, rows_written::text, rows_rejected::text, retries, created_at, heartbeat_at, finished_at, last_error`;
+
+interface RawRun {
+  run_id: string;
+  pipeline: string;
+  mode: RunMode;
+  status: RunStatus;
+  source_table: string;
+  target_table: string;
+  key_column: string;
+  chunk_rows: number;
+  high_water_mark: string | null;
+  rows_planned: string;
+  chunks_total: number;
+  chunks_done: number;
+  chunks_failed: number;
+  chunks_enqueued: number;
+  enqueue_complete: boolean;
+  rows_read: string | null;
+  rows_written: string | null;
+  rows_rejected: string | null;
+  retries: number | null;
+  created_at: Date;
+  heartbeat_at: Date;
+  finished_at: Date | null;
+  last_error: string | null;
+}
+
+function toRun(r: RawRun): RunRow {
+  return {
+    runId: r.run_id,
+    pipeline: r.pipeline,
+    mode: r.mode,
+    status: r.status,
+    sourceTable: r.source_table,
+    targetTable: r.target_table,
+    keyColumn: r.key_column,
+    chunkRows: r.chunk_rows,
+    highWaterMark: keyFromDb(r.high_water_mark),
+    rowsPlanned: BigInt(r.rows_planned),
+    chunksTotal: r.chunks_total,
+    chunksDone: r.chunks_done,
+    chunksFailed: r.chunks_failed,
+    chunksEnqueued: r.chunks_enqueued,
+    enqueueComplete: r.enqueue_complete,
+    rowsRead: keyFromDb(r.rows_read),
+    rowsWritten: keyFromDb(r.rows_written),
+    rowsRejected: keyFromDb(r.rows_rejected),
+    retries: r.retries,
+    createdAt: r.created_at,
+    heartbeatAt: r.heartbeat_at,
+    finishedAt: r.finished_at,
+    lastError: r.last_error,
+  };
+}
+
+export type CreateRunResult = { created: true; run: RunRow } | { created: false; run: RunRow };
+
+/**
+ * Record a run and all its chunks in one transaction: a crash leaves either nothing or a whole
+ * plan. When another run of the pipeline is active, nothing is created and that run is returned.
+ */
+export async function createRun(client: PoolClient, run: NewRun): Promise<CreateRunResult> {
+  await client.query('BEGIN');
+  try {
+    const inserted = await client.query<RawRun>(
+      `INSERT INTO etl.runs (pipeline, mode, status, source_table, target_table, key_column, chunk_rows, lo, hi,
+                             high_water_mark, rows_planned, chunks_total, planned_at)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
+       ON CONFLICT (pipeline) WHERE status = 'running' DO NOTHING
+       RETURNING ${RUN_COLUMNS}`,
+      [run.pipeline, run.mode, run.sourceTable, run.targetTable, run.keyColumn, run.chunkRows, run.lo.toString(),
+        run.hi?.toString() ?? null, run.highWaterMark?.toString() ?? null, run.rowsPlanned.toString(), run.chunks.length],
+    );
+    const created = inserted.rows[0];
+    if (created === undefined) {
+      await client.query('ROLLBACK');
+      const active = await activeRun(client, run.pipeline);
+      if (active === undefined) throw new RunStateError(`a run of ${run.pipeline} was active a moment ago and is gone: trigger again.`);
+      return { created: false, run: active };
+    }
+    const BATCH = 50_000;
+    for (let i = 0; i < run.chunks.length; i += BATCH) {
+      const part = run.chunks.slice(i, i + BATCH);
+      await client.query(
+        `INSERT INTO etl.chunks (run_id, chunk_no, lo, hi, rows_planned)
+         SELECT $1, n, lo, hi, rows FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(n, lo, hi, rows)`,
+        [created.run_id, part.map((_, j) => i + j), part.map((c) => c.lo.toString()), part.map((c) => c.hi?.toString() ?? null),
+          part.map((c) => c.rowsPlanned?.toString() ?? null)],
+      );
+    }
+    if (run.chunks.length === 0) {
+      // Nothing to move: the run is complete the moment it exists.
+      await client.query(
+        `UPDATE etl.runs SET status = 'completed', enqueue_complete = true, enqueued_at = clock_timestamp(), finished_at = clock_timestamp(),
+                rows_read = 0, rows_written = 0, rows_rejected = 0, retries = 0 WHERE run_id = $1`,
+        [created.run_id],
+      );
+    }
+    await client.query('COMMIT');
+    return { created: true, run: (await findRun(client, created.run_id))! };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function findRun(client: PoolClient, runId: string): Promise<RunRow | undefined> {
+  const { rows } = await client.query<RawRun>(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE run_id = $1`, [runId]);
+  return rows[0] && toRun(rows[0]);
+}
+
+export async function getRun(client: PoolClient, runId: string): Promise<RunRow> {
+  const run = await findRun(client, runId);
+  if (run === undefined) throw new RunStateError(`run ${runId} is not in the ledger: list runs with \`pg-fanout status\`.`);
+  return run;
+}
+
+export async function activeRun(client: PoolClient, pipeline: string): Promise<RunRow | undefined> {
+  const { rows } = await client.query<RawRun>(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE pipeline = $1 AND status = 'running'`, [pipeline]);
+  return rows[0] && toRun(rows[0]);
+}
+
+export async function latestRun(client: PoolClient, pipeline?: string): Promise<RunRow | undefined> {
+  const { rows } = await client.query<RawRun>(
+    `SELECT ${RUN_COLUMNS} FROM etl.runs WHERE $1::text IS NULL OR pipeline = $1 ORDER BY created_at DESC LIMIT 1`,
+    [pipeline ?? null],
+  );
+  return rows[0] && toRun(rows[0]);
+}
+
+/** The key up to which the last completed run read: where an incremental run starts. */
+export async function lastHighWaterMark(client: PoolClient, pipeline: string): Promise<bigint | null> {
+  const { rows } = await client.query<{ hwm: string | null }>(
+    `SELECT high_water_mark::text AS hwm FROM etl.runs
+      WHERE pipeline = $1 AND status = 'completed' AND high_water_mark IS NOT NULL
+      ORDER BY finished_at DESC LIMIT 1`,
+    [pipeline],
+  );
+  return keyFromDb(rows[0]?.hwm ?? null);
+}
+
+export interface ChunkRow {
+  runId: string;
+  chunkNo: number;
+  lo: bigint;
+  hi: bigint | null;
+  status: ChunkStatus;
+  attempts: number;
+  rowsRead: bigint | null;
+  rowsWritten: bigint | null;
+  rowsRejected: bigint | null;
+  lastError: string | null;
+  enqueued: boolean;
+}
+
+/** Chunks not done (optionally only those never enqueued), in chunk order, `limit` at a time after `afterChunk`. */
+export async function chunksToSend(
+  client: PoolClient,
+  runId: string,
+  options: { onlyNeverEnqueued: boolean; afterChunk: number; limit: number },
+): Promise<ChunkRow[]> {
+  const { rows } = await client.query(
+    `SELECT run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
+            last_error, enqueued_at IS NOT NULL AS enqueued
+       FROM etl.chunks
+      WHERE run_id = $1 AND status <> 'done' AND chunk_no > $2 AND (NOT $3::boolean OR enqueued_at IS NULL)
+      ORDER BY chunk_no LIMIT $4`,
+    [runId, options.afterChunk, options.onlyNeverEnqueued, options.limit],
+  );
+  return rows.map(toChunk);
+}
+
+export async function listChunks(client: PoolClient, runId: string, filter: { status?: ChunkStatus } = {}): Promise<ChunkRow[]> {
+  const { rows } = await client.query(
+    `SELECT run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
+            last_error, enqueued_at IS NOT NULL AS enqueued
+       FROM etl.chunks WHERE run_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY chunk_no`,
+    [runId, filter.status ?? null],
+  );
+  return rows.map(toChunk);
+}
+
+function toChunk(r: Record<string, unknown>): ChunkRow {
+  return {
+    runId: r.run_id as string,
+    chunkNo: r.chunk_no as number,
+    lo: BigInt(r.lo as string),
+    hi: keyFromDb(r.hi as string | null),
+    status: r.status as ChunkStatus,
+    attempts: r.attempts as number,
+    rowsRead: keyFromDb(r.rows_read as string | null),
+    rowsWritten: keyFromDb(r.rows_written as string | null),
+    rowsRejected: keyFromDb(r.rows_rejected as string | null),
+    lastError: r.last_error as string | null,
+    enqueued: r.enqueued as boolean,
+  };
+}
+
+export async function markEnqueued(client: PoolClient, runId: string, chunkNos: readonly number[]): Promise<void> {
+  await client.query(
+    `WITH marked AS (
+       UPDATE etl.chunks SET enqueued_at = clock_timestamp()
+        WHERE run_id = $1 AND chunk_no = ANY($2::int[]) AND enqueued_at IS NULL RETURNING 1)
+     UPDATE etl.runs SET chunks_enqueued = chunks_enqueued + (SELECT count(*) FROM marked), heartbeat_at = clock_timestamp()
+      WHERE run_id = $1`,
+    [runId, chunkNos],
+  );
+}
+
+export async function markEnqueueComplete(client: PoolClient, runId: string): Promise<void> {
+  await client.query(
+    `UPDATE etl.runs SET enqueue_complete = true, enqueued_at = coalesce(enqueued_at, clock_timestamp()), heartbeat_at = clock_timestamp()
+      WHERE run_id = $1`,
+    [runId],
+  );
+}
+
+// ---- chunk lifecycle, used by the worker's chunk operation ----
+
+/**
+ * Count an attempt (outside the chunk's transaction, so a crash still counts it) and return the
+ * chunk as the ledger has it; undefined when the ledger has no such chunk.
+ */
+export async function countAttempt(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkRow | undefined> {
+  const { rows } = await client.query(
+    `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
+            started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
+      WHERE run_id = $1 AND chunk_no = $2
+      RETURNING run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
+                last_error, enqueued_at IS NOT NULL AS enqueued`,
+    [runId, chunkNo],
+  );
+  return rows[0] && toChunk(rows[0]);
+}
+
+/** Inside the chunk's transaction: lock the chunk row so concurrent copies of one chunk serialise. */
+export async function lockChunk(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkStatus> {
+  const { rows } = await client.query<{ status: ChunkStatus }>(
+    'SELECT status FROM etl.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
+    [runId, chunkNo],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new RunStateError(`chunk ${chunkNo} of run ${runId} is not in the ledger.`);
+  return row.status;
+}
+
+export interface ChunkCounts {
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  durationMs: number;
+}
+
+/**
+ * Inside the chunk's transaction: mark it done and, if it was the last one, settle the run.
+ * The run row's lock serialises the last chunks, so exactly one of them settles the run.
+ */
+export async function completeChunk(client: PoolClient, runId: string, chunkNo: number, previous: ChunkStatus, counts: ChunkCounts): Promise<RunStatus> {
+  await client.query(
+    `UPDATE etl.chunks SET status = 'done', rows_read = $3, rows_written = $4, rows_rejected = $5, duration_ms = $6,
+            finished_at = clock_timestamp(), last_error = NULL
+      WHERE run_id = $1 AND chunk_no = $2`,
+    [runId, chunkNo, counts.rowsRead, counts.rowsWritten, counts.rowsRejected, Math.round(counts.durationMs)],
+  );
+  return bumpRun(client, runId, 1, previous === 'failed' ? -1 : 0);
+}
+
+/** After a failed attempt (its transaction rolled back): keep the error; on the last attempt mark the chunk failed. */
+export async function recordChunkFailure(client: PoolClient, runId: string, chunkNo: number, error: string, lastAttempt: boolean): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ status: ChunkStatus }>(
+      'SELECT status FROM etl.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
+      [runId, chunkNo],
+    );
+    const status = rows[0]?.status;
+    if (status === undefined || status === 'done') {
+      await client.query('COMMIT');
+      return;
+    }
+    await client.query(
+      `UPDATE etl.chunks SET last_error = $3, status = CASE WHEN $4::boolean THEN 'failed' ELSE status END WHERE run_id = $1 AND chunk_no = $2`,
+      [runId, chunkNo, error.slice(0, 4000), lastAttempt],
+    );
+    if (lastAttempt && status === 'pending') await bumpRun(client, runId, 0, 1, error);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function bumpRun(client: PoolClient, runId: string, doneDelta: number, failedDelta: number, error?: string): Promise<RunStatus> {
+  const { rows } = await client.query<{ status: RunStatus; settled: boolean; failed: number }>(
+    `UPDATE etl.runs SET chunks_done = chunks_done + $2, chunks_failed = chunks_failed + $3, heartbeat_at = clock_timestamp(),
+            last_error = coalesce($4, last_error)
+      WHERE run_id = $1
+      RETURNING status, chunks_done + chunks_failed = chunks_total AS settled, chunks_failed AS failed`,
+    [runId, doneDelta, failedDelta, error ?? null],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new RunStateError(`run ${runId} is not in the ledger.`);
+  if (!row.settled || !(row.status === 'running' || row.status === 'failed')) return row.status;
+  return settleRun(client, runId, row.failed > 0 ? 'failed' : 'completed');
+}
+
+async function settleRun(client: PoolClient, runId: string, status: RunStatus): Promise<RunStatus> {
+  await client.query(
+    `UPDATE etl.runs r SET status = $2, finished_at = clock_timestamp(),
+            rows_read = t.rows_read, rows_written = t.rows_written, rows_rejected = t.rows_rejected, retries = t.retries,
+            last_error = CASE WHEN $2 = 'completed' THEN NULL ELSE r.last_error END
+       FROM (SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_written), 0) AS rows_written,
+                    coalesce(sum(rows_rejected), 0) AS rows_rejected, coalesce(sum(greatest(attempts - 1, 0)), 0) AS retries
+               FROM etl.chunks WHERE run_id = $1) t
+      WHERE r.run_id = $1`,
+    [runId, status],
+  );
+  return status;
+}
+
+/** Reopen a failed run whose failed chunks are being redriven, so it can complete. */
+export async function reopenRun(client: PoolClient, runId: string): Promise<void> {
+  const { rowCount } = await client.query(
+    `UPDATE etl.runs SET status = 'running', finished_at = NULL WHERE run_id = $1 AND status = 'failed'
+       AND NOT EXISTS (SELECT 1 FROM etl.runs o WHERE o.pipeline = etl.runs.pipeline AND o.status = 'running')`,
+    [runId],
+  );
+  if (rowCount === 0) {
+    const run = await getRun(client, runId);
+    if (run.status !== 'running') {
+      throw new RunStateError(`run ${runId} is ${run.status} and cannot be reopened${run.status === 'failed' ? ' while another run of its pipeline is active' : ''}.`);
+    }
+  }
+  await client.query(
+    `UPDATE etl.chunks SET status = 'pending' WHERE run_id = $1 AND status = 'failed'`,
+    [runId],
+  );
+  await client.query(
+    `UPDATE etl.runs SET chunks_failed = (SELECT count(*) FROM etl.chunks WHERE run_id = $1 AND status = 'failed') WHERE run_id = $1`,
+    [runId],
+  );
+}

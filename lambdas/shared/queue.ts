@@ -1,0 +1,55 @@
+// The only module that talks to SQS: the client (AWS, LocalStack or fauxqs by endpoint) and sending
+// chunk messages in batches of 10 with failed entries retried.
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { PipelineConfig } from './config.ts';
+import { PgFanoutError } from './errors.ts';
+
+export function createSqsClient(config: Pick<PipelineConfig, 'sqsEndpoint' | 'region'>): SQSClient {
+  return new SQSClient({
+    region: config.region,
+    ...(config.sqsEndpoint !== undefined
+      ? {
+          endpoint: config.sqsEndpoint,
+          // Local endpoints accept any credentials; real ones come from the default chain.
+          credentials: process.env.AWS_ACCESS_KEY_ID ? undefined : { accessKeyId: 'test', secretAccessKey: 'test' },
+        }
+      : {}),
+  });
+}
+
+export interface OutgoingMessage {
+  /** Unique within one call; used as the batch entry id. */
+  readonly id: string;
+  readonly body: string;
+}
+
+const MAX_BATCH = 10;
+
+/**
+ * Send every message; entries SQS reports failed are retried with backoff. Resolves when all are
+ * accepted, rejects naming the entries that never were (the caller's ledger still lists them).
+ */
+export async function sendAll(sqs: SQSClient, queueUrl: string, messages: readonly OutgoingMessage[], attempts = 5): Promise<void> {
+  for (let i = 0; i < messages.length; i += MAX_BATCH) {
+    let pending: SendMessageBatchRequestEntry[] = messages.slice(i, i + MAX_BATCH).map((m) => ({ Id: m.id, MessageBody: m.body }));
+    let lastErrors: string[] = [];
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > attempts) {
+        throw new PgFanoutError(`SQS refused ${pending.length} chunk message(s) after ${attempts} attempts (${lastErrors.join('; ')}): the run stays resumable; check the queue ${queueUrl} and resume the run.`);
+      }
+      if (attempt > 1) await sleep(100 * 2 ** (attempt - 2));
+      try {
+        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+        const failed = new Set((result.Failed ?? []).map((f) => f.Id));
+        lastErrors = (result.Failed ?? []).map((f) => `${f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
+        pending = pending.filter((e) => failed.has(e.Id));
+      } catch (error) {
+        lastErrors = [(error as Error).message];
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

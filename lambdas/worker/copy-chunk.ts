@@ -1,0 +1,157 @@
+// The chunk operation: COPY one key range out of the source, transform it in-process, COPY it into
+// the target, all committed in one transaction together with the range's rejects and the chunk's
+// ledger row. Re-running it (in sequence or concurrently) leaves exactly one copy of every row.
+import { pipeline } from 'node:stream/promises';
+import copyStreams from 'pg-copy-streams';
+import { guardClient, type Pool, type PoolClient } from '../shared/db.ts';
+import { ChunkFailedError, describe, InvalidMessageError } from '../shared/errors.ts';
+import { rangeText } from '../shared/keys.ts';
+import { completeChunk, countAttempt, lockChunk, recordChunkFailure, type RunStatus } from '../shared/ledger.ts';
+import type { ChunkMessage } from '../shared/messages.ts';
+import type { ResolvedTables } from '../shared/table-schema.ts';
+import { encodeField } from '../transform/copy-text.ts';
+import { createCopyTransform } from '../transform/copy-transform-stream.ts';
+import type { RowTransform } from '../transform/row-transform.ts';
+import { RejectSpool } from './reject-spool.ts';
+
+export interface ChunkContext {
+  /** Holds at least two connections: one COPYs out while the other COPYs in. */
+  pool: Pool;
+  tables: ResolvedTables;
+  transform: RowTransform;
+}
+
+export interface ChunkResult {
+  runId: string;
+  chunkNo: number;
+  /** true when the chunk was already done and nothing was written. */
+  skipped: boolean;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  durationMs: number;
+  /** The run's status after this chunk (completed when this was its last chunk). */
+  runStatus?: RunStatus;
+}
+
+export interface CopyChunkOptions {
+  /** This is the last delivery SQS will make before the DLQ: a failure marks the chunk failed. */
+  lastAttempt?: boolean;
+}
+
+export async function copyChunk(ctx: ChunkContext, chunk: ChunkMessage, options: CopyChunkOptions = {}): Promise<ChunkResult> {
+  const started = performance.now();
+  const range = rangeText(chunk.lo, chunk.hi);
+  const skipped = (): ChunkResult => ({ runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: true, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, durationMs: performance.now() - started });
+
+  const loader = await ctx.pool.connect();
+  const loaderErrors = guardClient(loader);
+  let loaderBroken = false;
+  try {
+    const ledgerChunk = await countAttempt(loader, chunk.runId, chunk.chunkNo);
+    if (ledgerChunk === undefined) {
+      throw new InvalidMessageError(`chunk ${chunk.chunkNo} of run ${chunk.runId} is not in the ledger: the message is stale or forged; it will go to the DLQ.`);
+    }
+    if (ledgerChunk.lo !== chunk.lo || ledgerChunk.hi !== chunk.hi) {
+      throw new InvalidMessageError(`message range ${range} differs from the ledger's ${rangeText(ledgerChunk.lo, ledgerChunk.hi)} for chunk ${chunk.chunkNo} of run ${chunk.runId}.`);
+    }
+    if (ledgerChunk.status === 'done') return skipped();
+
+    try {
+      const result = await copyInTransaction(ctx, loader, chunk, started);
+      return result ?? skipped();
+    } catch (error) {
+      loaderBroken = true;
+      const failure = new ChunkFailedError(chunk.runId, chunk.chunkNo, range, loaderErrors[0] ?? error);
+      await recordFailure(ctx, chunk, failure.message, options.lastAttempt ?? false);
+      throw failure;
+    }
+  } finally {
+    loader.release(loaderBroken ? true : undefined);
+  }
+}
+
+/** Returns undefined when another copy of this chunk committed first. */
+async function copyInTransaction(ctx: ChunkContext, loader: PoolClient, chunk: ChunkMessage, started: number): Promise<ChunkResult | undefined> {
+  const { tables } = ctx;
+  const key = tables.keySql;
+  const lo = chunk.lo.toString();
+  const hi = chunk.hi?.toString() ?? null;
+  const spool = new RejectSpool();
+  await loader.query('BEGIN');
+  let committed = false;
+  try {
+    // Serialises concurrent copies of this chunk: the second waits here, then sees `done`.
+    const status = await lockChunk(loader, chunk.runId, chunk.chunkNo);
+    if (status === 'done') {
+      await loader.query('COMMIT');
+      committed = true;
+      return undefined;
+    }
+    const inRange = hi === null ? `${key} >= $1::bigint` : `${key} >= $1::bigint AND ${key} < $2::bigint`;
+    const rangeParams = hi === null ? [lo] : [lo, hi];
+    await loader.query(`DELETE FROM ${tables.target.sql} WHERE ${inRange}`, rangeParams);
+    await loader.query(
+      `DELETE FROM etl.rejects WHERE pipeline = $${rangeParams.length + 1} AND ${inRange.replaceAll(key, 'source_id')}`,
+      [...rangeParams, tables.pipeline],
+    );
+
+    const transform = createCopyTransform({
+      transform: ctx.transform,
+      rejectPrefix: Buffer.concat([encodeField(chunk.runId), Buffer.from('\t'), encodeField(tables.pipeline), Buffer.from('\t')]),
+      onRejects: (lines) => spool.add(lines),
+    });
+    // COPY takes no parameters: the bounds are bigints rendered by BigInt, never user text.
+    const literalRange = hi === null ? `${key} >= ${lo}` : `${key} >= ${lo} AND ${key} < ${hi}`;
+    const extractSql = `COPY (SELECT ${[key, ...tables.sourceColumnsSql].join(', ')} FROM ${tables.source.sql} WHERE ${literalRange}) TO STDOUT`;
+    const loadSql = `COPY ${tables.target.sql} (${[key, ...tables.targetColumnsSql].join(', ')}) FROM STDIN`;
+
+    await withExtractClient(ctx.pool, async (extractor) => {
+      const source = extractor.query(copyStreams.to(extractSql));
+      const sink = loader.query(copyStreams.from(loadSql));
+      await pipeline(source, transform, sink);
+    });
+
+    if (!spool.isEmpty) {
+      const rejectSink = loader.query(copyStreams.from('COPY etl.rejects (run_id, pipeline, source_id, reason, name, age) FROM STDIN'));
+      await pipeline(await spool.readable(), rejectSink);
+    }
+
+    const counts = { rowsRead: transform.rowsRead, rowsWritten: transform.rowsWritten, rowsRejected: transform.rowsRejected, durationMs: performance.now() - started };
+    const runStatus = await completeChunk(loader, chunk.runId, chunk.chunkNo, status, counts);
+    await loader.query('COMMIT');
+    committed = true;
+    return { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: false, ...counts, runStatus };
+  } finally {
+    if (!committed) await loader.query('ROLLBACK').catch(() => undefined);
+    await spool.dispose();
+  }
+}
+
+/** The second connection, used only to stream the range out; destroyed if the stream broke. */
+async function withExtractClient(pool: Pool, fn: (client: PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  const errors = guardClient(client);
+  try {
+    await fn(client);
+    client.release();
+  } catch (error) {
+    client.release(true);
+    throw errors[0] ?? error;
+  }
+}
+
+async function recordFailure(ctx: ChunkContext, chunk: ChunkMessage, message: string, lastAttempt: boolean): Promise<void> {
+  // A fresh connection: the one that failed may be dead. If the ledger itself is unreachable the
+  // chunk's error still travels with the thrown ChunkFailedError and the message is retried.
+  let client: PoolClient | undefined;
+  try {
+    client = await ctx.pool.connect();
+    guardClient(client);
+    await recordChunkFailure(client, chunk.runId, chunk.chunkNo, message, lastAttempt);
+    client.release();
+  } catch (error) {
+    client?.release(true);
+    console.error(JSON.stringify({ level: 'error', message: 'could not record chunk failure in the ledger', chunk: chunk.chunkNo, runId: chunk.runId, error: describe(error) }));
+  }
+}

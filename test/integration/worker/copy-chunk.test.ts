@@ -1,0 +1,231 @@
+// The chunk operation against a real PostgreSQL: exact output, redo in sequence and concurrently,
+// bigint extremes, a backend killed mid-COPY, and names refused before they reach SQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { copyChunk, type ChunkContext } from '../../../lambdas/worker/copy-chunk.ts';
+import { listChunks } from '../../../lambdas/shared/ledger.ts';
+import { withClient, type Pool } from '../../../lambdas/shared/db.ts';
+import { splitNameTransform } from '../../../lambdas/transform/split-name-transform.ts';
+import { preparePipeline } from '../../../lambdas/shared/pipeline.ts';
+import { MAX_KEY, MIN_KEY } from '../../../lambdas/shared/keys.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { assertExactOutput, createInputTable, createTestRun, openTestPool, preparedTables, seedGenerated } from '../../support/pipeline.ts';
+
+const CORPUS: { name: string | null; age: number | null }[] = [
+  { name: 'Ada Lovelace', age: 36 },
+  { name: 'Plato', age: null },
+  { name: '  Grace   Brewster  Hopper  ', age: 85 },
+  { name: '', age: 1 },
+  { name: ' \t\n ', age: 2 },
+  { name: null, age: 3 },
+  { name: 'Tab\tSeparated\tName', age: 4 },
+  { name: 'New\nLine', age: 5 },
+  { name: 'Carriage\r\nReturn', age: 6 },
+  { name: 'Back\\slash \\N', age: 7 },
+  { name: '\\N', age: 8 },
+  { name: 'O\'Brien "Quoted"', age: 9 },
+  { name: 'Zoë\u00a0Ångström', age: 10 },
+  { name: '山田\u3000太郎', age: 11 },
+  { name: '😀 🎉emoji  party', age: 12 },
+  { name: '\u00a0\u3000', age: 13 },
+  { name: `${'x'.repeat(12_000)} ${'y'.repeat(12_000)}`, age: 14 },
+  { name: 'Only\u2028Line', age: 15 },
+  { name: '\ufeffBOM Name', age: 16 },
+  { name: 'a\u180eb', age: 17 },
+];
+
+describe('copyChunk', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  before(async () => {
+    db = await createTestDatabase();
+    pool = await openTestPool(db, 4);
+  });
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  test('moves an adversarial corpus exactly as the spec says, rejects included', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await db.query('TRUNCATE etl.rejects').catch(() => undefined);
+    await createInputTable(db, CORPUS.map((r, i) => ({ id: BigInt(i + 1), ...r })));
+    const tables = await preparedTables(pool);
+    const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+    const result = await copyChunk({ pool, tables, transform: splitNameTransform }, { runId, chunkNo: 0, lo: MIN_KEY, hi: null });
+    assert.equal(result.skipped, false);
+    assert.equal(result.rowsRead, CORPUS.length);
+    const exact = await assertExactOutput(db);
+    assert.equal(exact.rejected, 4, 'empty, whitespace-only (ASCII), NULL and whitespace-only (U+00A0/U+3000) are rejected');
+    assert.equal(result.rowsWritten, exact.written);
+    assert.equal(result.rowsRejected, exact.rejected);
+    const [chunk] = await withClient(pool, (c) => listChunks(c, runId));
+    assert.equal(chunk?.status, 'done');
+    assert.equal(chunk?.rowsRead, BigInt(CORPUS.length));
+    const lastName = await db.query(`SELECT last_name FROM output_table WHERE id = 3`);
+    assert.equal(lastName.rows[0]?.last_name, 'Brewster  Hopper', 'inner whitespace of the last name is kept');
+  });
+
+  describe('on 20,000 generated rows in four chunks', () => {
+    let ctx: ChunkContext;
+    // Each test below starts from this table; the kill test adds rows and removes them again.
+    const bounds = [MIN_KEY, 5001n, 10001n, 15001n, null] as const;
+    before(async () => {
+      await db.query('DROP TABLE IF EXISTS input_table, output_table');
+      await db.query('TRUNCATE etl.rejects');
+      await seedGenerated(db, 20_000);
+      ctx = { pool, tables: await preparedTables(pool), transform: splitNameTransform };
+    });
+
+    test('run twice in sequence leaves exactly one copy, the second a no-op', async () => {
+      const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: 5001n }]);
+      const first = await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 5001n });
+      const second = await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 5001n });
+      assert.equal(first.skipped, false);
+      assert.equal(second.skipped, true);
+      await assertExactOutput(db, { hi: 5001n });
+      const [chunk] = await withClient(pool, (c) => listChunks(c, runId));
+      assert.equal(chunk?.attempts, 1, 'a delivery of a done chunk is not an attempt');
+      await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
+    });
+
+    test('a new run over the same range replaces rows instead of duplicating them', async () => {
+      await db.query(`UPDATE input_table SET name = 'Changed Name' WHERE id = 42`);
+      const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: 5001n }]);
+      await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 5001n });
+      await assertExactOutput(db, { hi: 5001n });
+      const rejectRuns = await db.query(`SELECT DISTINCT run_id FROM etl.rejects WHERE source_id < 5001`);
+      assert.deepEqual(rejectRuns.rows.map((r) => r.run_id), [runId], 'rejects of the range are replaced, not added');
+      await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
+    });
+
+    test('run concurrently by two workers leaves exactly one copy of every row', async () => {
+      const chunks = bounds.slice(0, -1).map((lo, i) => ({ lo: lo as bigint, hi: bounds[i + 1] as bigint | null }));
+      const runId = await createTestRun(pool, ctx.tables, chunks);
+      // Two workers, each with its own two connections, given the same chunks at the same time.
+      const pools = [await openTestPool(db, 2), await openTestPool(db, 2)];
+      try {
+        const results = await Promise.all(
+          pools.map(async (workerPool) => {
+            const done = [];
+            for (const [i, c] of chunks.entries()) done.push(await copyChunk({ ...ctx, pool: workerPool }, { runId, chunkNo: i, ...c }));
+            return done;
+          }),
+        );
+        assert.equal(results.flat().filter((r) => !r.skipped).length, chunks.length, 'each chunk committed exactly once');
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+      }
+      await assertExactOutput(db);
+      const run = await db.query(`SELECT status, rows_read::int, chunks_done FROM etl.runs WHERE run_id = $1`, [runId]);
+      assert.deepEqual(run.rows[0], { status: 'completed', rows_read: 20_000, chunks_done: 4 });
+    });
+
+    test('a backend terminated mid-COPY rolls back everything and the chunk stays retryable', async () => {
+      await db.query('TRUNCATE output_table');
+      await db.query('TRUNCATE etl.rejects');
+      await db.query(`INSERT INTO output_table VALUES (7, 'Keep', 'Me', 1)`);
+      await db.query(`INSERT INTO input_table SELECT g, 'Bulk Row ' || g, 30 FROM generate_series(100000, 700000) g`);
+      const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: null }]);
+      let killed = 0;
+      const killer = (async () => {
+        for (let i = 0; i < 2000 && killed === 0; i += 1) {
+          const r = await db.query(
+            `SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity
+              WHERE application_name = 'pg-fanout-test' AND query LIKE 'COPY "public"."output_table"%' AND state = 'active'`);
+          killed = r.rows.filter((x) => x.t).length;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await assert.rejects(copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: null }), (error: Error) => {
+        assert.equal(error.name, 'ChunkFailedError');
+        assert.match(error.message, new RegExp(`chunk 0 \\[${MIN_KEY}, \\+inf\\) of run ${runId}`));
+        assert.match(error.message, /connection was lost|terminat/i, 'the error names the cause');
+        return true;
+      });
+      await killer;
+      assert.equal(killed, 1, 'the loading backend was terminated mid-COPY');
+      const out = await db.query(`SELECT id::int, first_name FROM output_table`);
+      assert.deepEqual(out.rows, [{ id: 7, first_name: 'Keep' }], 'nothing partial is visible');
+      const [chunk] = await withClient(pool, (c) => listChunks(c, runId));
+      assert.equal(chunk?.status, 'pending');
+      assert.match(chunk?.lastError ?? '', /connection was lost|terminat/i);
+
+      const retry = await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: null });
+      assert.equal(retry.rowsRead, 20_000 + 600_001);
+      await assertExactOutput(db);
+      await db.query('DELETE FROM input_table WHERE id >= 100000');
+    });
+  });
+
+  test('bigint extremes: keys at -2^63 and 2^63-1 and beyond 2^53 move without overflow', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    const keys = [MIN_KEY, MIN_KEY + 1n, -1n, 0n, 2n ** 53n + 1n, 2n ** 53n + 3n, MAX_KEY - 1n, MAX_KEY];
+    await createInputTable(db, keys.map((id, i) => ({ id, name: `K${i} Key`, age: i })));
+    const tables = await preparedTables(pool);
+    const chunks = [{ lo: MIN_KEY, hi: 0n }, { lo: 0n, hi: 2n ** 53n + 2n }, { lo: 2n ** 53n + 2n, hi: MAX_KEY }, { lo: MAX_KEY, hi: null }];
+    const runId = await createTestRun(pool, tables, chunks);
+    const ctx = { pool, tables, transform: splitNameTransform };
+    const counts = [];
+    for (const [i, c] of chunks.entries()) counts.push((await copyChunk(ctx, { runId, chunkNo: i, ...c })).rowsRead);
+    assert.deepEqual(counts, [3, 2, 2, 1]);
+    const ids = await db.query<{ id: string }>('SELECT id::text FROM output_table ORDER BY output_table.id');
+    assert.deepEqual(ids.rows.map((r) => BigInt(r.id)), keys);
+    await assertExactOutput(db);
+  });
+
+  test('a constraint violation in the target fails the chunk, names it, and writes nothing', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await createInputTable(db, [{ id: 1n, name: 'Fine Row', age: 1 }, { id: 2n, name: 'Bad Row', age: 999 }]);
+    await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int CHECK (age < 200))');
+    const tables = await preparedTables(pool);
+    const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+    await assert.rejects(copyChunk({ pool, tables, transform: splitNameTransform }, { runId, chunkNo: 0, lo: MIN_KEY, hi: null }, { lastAttempt: true }),
+      /chunk 0 .* failed and was rolled back: .*check constraint/);
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM output_table')).rows[0]?.n, 0);
+    const run = await db.query(`SELECT status, last_error FROM etl.runs WHERE run_id = $1`, [runId]);
+    assert.equal(run.rows[0]?.status, 'failed', 'the last attempt marks the chunk, and so the run, failed');
+    assert.match(run.rows[0]?.last_error, /chunk 0/);
+  });
+
+  describe('names from configuration', () => {
+    test('quoted, schema-qualified names with dots and capitals work', async () => {
+      await db.query('CREATE SCHEMA "My Schema"');
+      await db.query('CREATE TABLE "My Schema"."in.put" ("Key" bigint PRIMARY KEY, name text, age int)');
+      await db.query(`INSERT INTO "My Schema"."in.put" VALUES (1, 'Quoted Table', 5), (2, 'One', 6)`);
+      const tables = await preparePipeline(pool, { sourceTable: '"My Schema"."in.put"', targetTable: '"My Schema"."Out"', keyColumn: '"Key"' }, splitNameTransform, { createTarget: true });
+      const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+      await copyChunk({ pool, tables, transform: splitNameTransform }, { runId, chunkNo: 0, lo: MIN_KEY, hi: null });
+      const out = await db.query(`SELECT "Key"::int, first_name, last_name FROM "My Schema"."Out" ORDER BY 1`);
+      assert.deepEqual(out.rows, [{ Key: 1, first_name: 'Quoted', last_name: 'Table' }, { Key: 2, first_name: 'One', last_name: null }]);
+    });
+
+    test('a hostile table name is refused before any SQL runs with it, and harms nothing', async () => {
+      await db.query('CREATE TABLE IF NOT EXISTS x (a int)');
+      for (const hostile of ['input_table; DROP TABLE x; --', 'input_table"; DROP TABLE x; --', '"input_table; DROP TABLE x; --"']) {
+        await assert.rejects(
+          preparePipeline(pool, { sourceTable: hostile, targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+          (e: Error) => e.name === 'SchemaError' && e.message.includes('SOURCE_TABLE') && /Use a plain name|does not exist/.test(e.message),
+        );
+      }
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id; DROP TABLE x' }, splitNameTransform, { createTarget: true }), /KEY_COLUMN/);
+      assert.equal((await db.query(`SELECT to_regclass('public.x') IS NOT NULL AS present`)).rows[0]?.present, true);
+    });
+
+    test('a missing source, a missing key column and an incompatible target are refused with the fix', async () => {
+      await db.query('DROP TABLE IF EXISTS input_table, output_table');
+      await createInputTable(db, [{ id: 1n, name: 'A B', age: 1 }]);
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'nope', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /SOURCE_TABLE nope does not exist .*create it or set SOURCE_TABLE/);
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'ident' }, splitNameTransform, { createTarget: true }),
+        /KEY_COLUMN "ident" is not a column of public\.input_table/);
+      await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name int, last_name text, age int)');
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /public\.output_table\."first_name" is integer, which cannot hold text: change it to text/);
+      await db.query('DROP TABLE output_table');
+      await db.query('CREATE TABLE output_table (ident bigint PRIMARY KEY, first_name text, last_name text, age int)');
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /public\.output_table has no column "id" \(the key\)/);
+    });
+  });
+});
