@@ -48,6 +48,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   if (!initialised) {
     await mkdir(dirname(dataDir), { recursive: true });
     await pg.initialise();
+  } else {
+    await stopOrphanedServer(dataDir, log);
   }
   await pg.start();
   return {
@@ -80,6 +82,33 @@ async function hydrateBinarySymlinks(): Promise<void> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+  }
+}
+
+/**
+ * A main job killed with -9 leaves its PostgreSQL running on the data directory. Shut that server
+ * down (fast shutdown: committed work is kept) so this start can own the directory.
+ */
+async function stopOrphanedServer(dataDir: string, log: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log(`stopping the PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier run`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 300 && isAlive(pid); i += 1) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop: stop it by hand (kill ${pid}) and retry.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

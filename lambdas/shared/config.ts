@@ -140,6 +140,10 @@ export interface PipelineConfig extends TableConfig {
   sqsEndpoint?: string;
   region: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Write CloudWatch EMF lines per chunk (off in the local runtime, where stdout is the terminal). */
+  emitMetrics: boolean;
+  /** A run whose enqueuing made no progress this long is taken over by the next trigger. */
+  staleEnqueueSeconds: number;
 }
 
 export const DEFAULT_TABLES: Readonly<TableConfig> = Object.freeze({
@@ -188,6 +192,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     sqsEndpoint: optional(env, 'AWS_ENDPOINT_URL_SQS') ?? optional(env, 'AWS_ENDPOINT_URL'),
     region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
     logLevel,
+    emitMetrics: (optional(env, 'EMIT_METRICS') ?? 'true') !== 'false',
+    staleEnqueueSeconds: integer(env, 'STALE_ENQUEUE_SECONDS') ?? 120,
   };
 }
 

@@ -35,10 +35,20 @@ export async function openPool(config: DatabaseConfig, options: OpenPoolOptions)
   });
   // An idle connection that dies (failover, proxy idle timeout) is discarded by the pool; the next
   // checkout opens a new one. Nothing is in flight on an idle client, so nothing is lost here.
+  openPools.add(pool);
   pool.on('error', (error) => {
     console.warn(JSON.stringify({ level: 'warn', message: 'idle database connection closed', error: describe(error) }));
   });
   return pool;
+}
+
+const openPools = new Set<Pool>();
+
+/** Ends every pool this process opened (the local runtime, before it stops its database). */
+export async function closeAllPools(): Promise<void> {
+  const pools = [...openPools];
+  openPools.clear();
+  await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
 }
 
 /** Run `fn` on one checked-out client; a client that failed mid-use is destroyed, not reused. */

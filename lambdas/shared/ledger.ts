@@ -394,3 +394,23 @@ export async function reopenRun(client: PoolClient, runId: string): Promise<void
     [runId],
   );
 }
+
+export interface RunProgress {
+  chunksDone: number;
+  chunksFailed: number;
+  chunksTotal: number;
+  rowsDone: bigint;
+  rowsPlanned: bigint;
+}
+
+export async function runProgress(client: PoolClient, runId: string): Promise<RunProgress> {
+  const { rows } = await client.query<{ done: number; failed: number; total: number; rows_done: string; rows_planned: string }>(
+    `SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            count(*)::int AS total, coalesce(sum(rows_read) FILTER (WHERE status = 'done'), 0)::text AS rows_done,
+            (SELECT rows_planned FROM etl.runs WHERE run_id = $1)::text AS rows_planned
+       FROM etl.chunks WHERE run_id = $1`,
+    [runId],
+  );
+  const r = rows[0]!;
+  return { chunksDone: r.done, chunksFailed: r.failed, chunksTotal: r.total, rowsDone: BigInt(r.rows_done), rowsPlanned: BigInt(r.rows_planned ?? '0') };
+}

@@ -1,20 +1,56 @@
 // The name split as a RowTransform on raw COPY bytes: (name, age) -> (first_name, last_name, age).
-// Plain ASCII names are split on the bytes themselves; anything else is decoded and handed to
+// Names without escapes are split on their bytes; names with escapes are decoded and handed to
 // `splitName`, the reference, so both paths give the same answer.
 import { BACKSLASH, decodeFieldText, isNullField } from './copy-text.ts';
 import type { CopyFieldWriter, CopyRow, RowTransform } from './row-transform.ts';
 import { NAME_IS_EMPTY, NAME_IS_NULL, NAME_IS_WHITESPACE_ONLY, splitName } from './split-name.ts';
 
-const SPACE = 0x20;
+// Byte classes for the scan: most name bytes are ORDINARY and cost one table load.
+const ORDINARY = 0;
+const SPACE = 1;
+const MAYBE_WHITESPACE = 2; // a raw control byte or a byte of a non-ASCII character
+const ESCAPE = 3;
+const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  if (b === 0x20) BYTE_CLASS[b] = SPACE;
+  else if (b === BACKSLASH) BYTE_CLASS[b] = ESCAPE;
+  else if (b < 0x20 || b >= 0x80) BYTE_CLASS[b] = MAYBE_WHITESPACE;
+}
 
-// Bytes the byte-level split cannot judge: a backslash starts an escape (`\t` is whitespace),
-// bytes >= 0x80 may be U+00A0, U+3000 and other non-ASCII whitespace, and raw control bytes
-// (PostgreSQL escapes 0x08-0x0D, but other writers may not) may be whitespace too. With none of
-// them, the space byte is the only whitespace a field can hold.
-const NEEDS_DECODING = new Uint8Array(256);
-for (let b = 0; b < 256; b++) NEEDS_DECODING[b] = b < 0x20 || b >= 0x80 || b === BACKSLASH ? 1 : 0;
+/**
+ * The length of the JavaScript whitespace character (`\s`) whose UTF-8 starts at `buf[i]`, or 0.
+ * Raw 0x09-0x0D never come from PostgreSQL (it escapes them) but are whitespace if another writer
+ * sends them. Lead bytes never occur inside a UTF-8 character, so a match is a whole character.
+ * The set is ECMAScript's WhiteSpace + LineTerminator; a unit test checks it against `/\s/` for
+ * every code point.
+ */
+function whitespaceLength(buf: Buffer, i: number, end: number): number {
+  const b = buf[i]!;
+  if (b < 0x80) return b === 0x20 || (b >= 0x09 && b <= 0x0d) ? 1 : 0;
+  if (b === 0xc2) return i + 1 < end && buf[i + 1] === 0xa0 ? 2 : 0; // U+00A0
+  if (b < 0xe1 || b > 0xef || i + 2 >= end) return 0;
+  const b1 = buf[i + 1]!;
+  const b2 = buf[i + 2]!;
+  switch (b) {
+    case 0xe1: // U+1680
+      return b1 === 0x9a && b2 === 0x80 ? 3 : 0;
+    case 0xe2: // U+2000-200A, U+2028, U+2029, U+202F, U+205F
+      if (b1 === 0x80) return (b2 >= 0x80 && b2 <= 0x8a) || b2 === 0xa8 || b2 === 0xa9 || b2 === 0xaf ? 3 : 0;
+      return b1 === 0x81 && b2 === 0x9f ? 3 : 0;
+    case 0xe3: // U+3000
+      return b1 === 0x80 && b2 === 0x80 ? 3 : 0;
+    case 0xef: // U+FEFF
+      return b1 === 0xbb && b2 === 0xbf ? 3 : 0;
+    default:
+      return 0;
+  }
+}
 
-/** Field 1 is the name, field 2 the age (field 0 is the key, written by the plumbing). */
+/**
+ * Field 1 is the name, field 2 the age (field 0 is the key, written by the plumbing). A name
+ * without a backslash is its own decoded UTF-8, so it is trimmed and split on its bytes and the
+ * parts are copied out verbatim; a backslash means escapes (`\t` is whitespace), decoded first.
+ */
 function transformRow(row: CopyRow, out: CopyFieldWriter): string | null {
   const buf = row.buf;
   const start = row.start[1]!;
@@ -23,23 +59,44 @@ function transformRow(row: CopyRow, out: CopyFieldWriter): string | null {
   if (isNullField(buf, start, end)) return NAME_IS_NULL;
 
   let i = start;
-  while (i < end && buf[i] === SPACE) i++;
+  let width = 0;
+  while (i < end && (width = whitespaceLength(buf, i, end)) !== 0) i += width;
   if (i === end) return NAME_IS_WHITESPACE_ONLY;
+
   const firstStart = i;
-  for (; i < end; i++) {
-    const b = buf[i]!;
-    if (b === SPACE) break;
-    if (NEEDS_DECODING[b] !== 0) return transformDecoded(row, out);
+  while (i < end) {
+    const kind = BYTE_CLASS[buf[i]!]!;
+    if (kind === ORDINARY) {
+      i++;
+    } else if (kind === SPACE) {
+      break;
+    } else if (kind === ESCAPE) {
+      return transformDecoded(row, out);
+    } else if (whitespaceLength(buf, i, end) !== 0) {
+      break;
+    } else {
+      i++;
+    }
   }
   const firstEnd = i;
-  while (i < end && buf[i] === SPACE) i++;
+  while (i < end && (width = whitespaceLength(buf, i, end)) !== 0) i += width;
+
+  // The rest runs to the last non-whitespace character; inner whitespace is kept.
   const lastStart = i;
   let lastEnd = i;
-  for (; i < end; i++) {
-    const b = buf[i]!;
-    if (b === SPACE) continue;
-    if (NEEDS_DECODING[b] !== 0) return transformDecoded(row, out);
-    lastEnd = i + 1;
+  while (i < end) {
+    const kind = BYTE_CLASS[buf[i]!]!;
+    if (kind === ORDINARY) {
+      lastEnd = ++i;
+    } else if (kind === SPACE) {
+      i++;
+    } else if (kind === ESCAPE) {
+      return transformDecoded(row, out);
+    } else if ((width = whitespaceLength(buf, i, end)) !== 0) {
+      i += width;
+    } else {
+      lastEnd = ++i;
+    }
   }
 
   out.rawField(buf, firstStart, firstEnd);

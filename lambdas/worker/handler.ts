@@ -1,6 +1,48 @@
-// Worker Lambda: SQS event -> one chunk operation per record, partial batch response.
-// (being written; do not edit outside the owner's session)
-import type { SQSEvent, SQSBatchResponse } from 'aws-lambda';
-export const handler = async (_event: SQSEvent): Promise<SQSBatchResponse> => {
-  throw new Error('worker handler not implemented yet');
-};
+// Worker Lambda: wiring only. Config is parsed at cold start; the two connections (one COPYs out
+// while the other COPYs in) are opened once and reused across invocations. Records of a batch run
+// one after another, so a worker never holds more than CONNECTIONS_PER_WORKER connections, and a
+// failed record is reported alone (ReportBatchItemFailures) without failing its batch-mates.
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CONNECTIONS_PER_WORKER, loadConfig } from '../shared/config.ts';
+import { openPool } from '../shared/db.ts';
+import { createLogger } from '../shared/log.ts';
+import { emitChunkMetrics } from '../shared/metrics.ts';
+import { preparePipeline } from '../shared/pipeline.ts';
+import { splitNameTransform } from '../transform/split-name-transform.ts';
+import type { ChunkContext } from './copy-chunk.ts';
+import { processChunkRecord } from './process-record.ts';
+
+const config = loadConfig();
+const log = createLogger('pg-fanout-worker', config.logLevel);
+const processor = new BatchProcessor(EventType.SQS);
+let context: Promise<ChunkContext> | undefined;
+
+function chunkContext(): Promise<ChunkContext> {
+  context ??= (async () => {
+    const pool = await openPool(config.database, { max: CONNECTIONS_PER_WORKER, applicationName: 'pg-fanout-worker' });
+    const tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
+    return { pool, tables, transform: splitNameTransform };
+  })().catch((error: unknown) => {
+    context = undefined; // the next invocation tries again instead of caching the failure
+    throw error;
+  });
+  return context;
+}
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const ctx = await chunkContext();
+  try {
+    const result = await processChunkRecord(ctx, record, config.backpressure.maxReceiveCount);
+    log.info(result.skipped ? 'chunk already done' : 'chunk committed', { ...result, messageId: record.messageId });
+    if (!result.skipped && config.emitMetrics) emitChunkMetrics(result);
+  } catch (error) {
+    log.error('chunk failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, error });
+    throw error;
+  }
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event: SQSEvent, lambdaContext: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context: lambdaContext, processInParallel: false }),
+);

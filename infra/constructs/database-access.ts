@@ -1,0 +1,158 @@
+// How the functions reach PostgreSQL: the secret with the credentials, the VPC, subnets and
+// security group to run in, TLS verified against the RDS CA bundle, and optionally an RDS Proxy.
+// An existing database is imported by ID only (no lookups), so synthesis needs no AWS credentials.
+import { Annotations, Fn, Validations } from 'aws-cdk-lib';
+import { Port, SecurityGroup, Subnet, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  AuroraPostgresEngineVersion,
+  DatabaseCluster,
+  DatabaseClusterEngine,
+  DatabaseInstance,
+  DatabaseInstanceEngine,
+  DatabaseProxy,
+  PostgresEngineVersion,
+  ProxyTarget,
+} from 'aws-cdk-lib/aws-rds';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { DemoDatabaseSettings, ExistingDatabaseSettings } from '../settings.ts';
+import { CA_BUNDLE_PATH_IN_LAMBDA } from '../rds-ca-bundle.ts';
+import { DemoDatabase } from './demo-database.ts';
+
+const POSTGRES_PORT = 5432;
+
+export interface DatabaseAccessProps {
+  /** Your database by ID, or a demo database the stack creates. */
+  readonly database: ExistingDatabaseSettings | DemoDatabaseSettings;
+  /**
+   * Put an RDS Proxy between the functions and the database (the functions connect to its endpoint).
+   * @default false
+   */
+  readonly rdsProxy?: boolean;
+  /**
+   * Retention of the logs this construct creates (the demo VPC's flow log).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+export class DatabaseAccess extends Construct {
+  /** RDS-shaped secret (host, port, username, password, dbname) the functions read at cold start. */
+  readonly secret: ISecret;
+  readonly vpc: IVpc;
+  readonly vpcSubnets: SubnetSelection;
+  /** Security groups of the functions; the database (or proxy) admits them. */
+  readonly securityGroups: ISecurityGroup[];
+  /** Set with `-c demoDatabase=true`. */
+  readonly demo?: DemoDatabase;
+  /** Set with `-c rdsProxy=true`. */
+  readonly proxy?: DatabaseProxy;
+  /** The DATABASE_* variables lambdas/shared/config.ts reads. */
+  readonly environment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: DatabaseAccessProps) {
+    super(scope, id);
+    const settings = props.database;
+
+    let target: ProxyTarget | undefined;
+    if (settings.kind === 'demo') {
+      this.demo = new DemoDatabase(this, 'Demo', { logRetention: props.logRetention });
+      this.secret = this.demo.secret;
+      this.vpc = this.demo.vpc;
+      this.vpcSubnets = { subnets: this.demo.vpc.isolatedSubnets };
+      this.securityGroups = [this.demo.clientSecurityGroup];
+      target = ProxyTarget.fromCluster(this.demo.cluster);
+    } else {
+      const secretArn = settings.secretArn;
+      const encryptionKey = settings.secretKeyArn ? Key.fromKeyArn(this, 'SecretKey', settings.secretKeyArn) : undefined;
+      // A complete ARN ends in the 6-character suffix Secrets Manager adds; grants must then match it exactly.
+      this.secret = /-[A-Za-z0-9]{6}$/.test(secretArn)
+        ? Secret.fromSecretAttributes(this, 'Secret', { secretCompleteArn: secretArn, encryptionKey })
+        : Secret.fromSecretAttributes(this, 'Secret', { secretPartialArn: secretArn, encryptionKey });
+      // Only the IDs: the subnets are named explicitly, so the VPC's AZ layout is never consulted
+      // (Fn::GetAZs would stand in for it if it were; a lookup would need credentials at synth).
+      this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: settings.vpcId, availabilityZones: Fn.getAzs() });
+      Validations.of(this.vpc).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+        reason: 'The functions and the proxy get their subnets by ID; nothing selects subnets by AZ at synth time.',
+      });
+      this.vpcSubnets = {
+        subnets: settings.subnetIds.map((subnetId, i) => {
+          const subnet = Subnet.fromSubnetId(this, `Subnet${i}`, subnetId);
+          Validations.of(subnet).acknowledge({
+            id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+            reason: 'Lambda and RDS Proxy network interfaces need the subnet ID only, never its route table.',
+          });
+          return subnet;
+        }),
+      };
+      this.securityGroups = [SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', settings.securityGroupId, { mutable: false })];
+      target = settings.proxyTarget ? this.importProxyTarget(settings.proxyTarget) : undefined;
+      if (settings.placeholder) {
+        Annotations.of(this).addWarningV2(
+          'pg-fanout:placeholder-database',
+          `No database context given: the template uses placeholders (${settings.vpcId}, …) and CloudFormation will refuse to deploy it. ` +
+            'Deploy with -c databaseSecretArn=… -c vpcId=… -c subnetIds=… -c securityGroupId=…, or with -c demoDatabase=true (see docs/deploy.md).',
+        );
+      }
+    }
+
+    this.environment = {
+      DATABASE_SECRET_ARN: this.secret.secretArn,
+      DATABASE_TLS: 'verify-full',
+      DATABASE_CA_FILE: CA_BUNDLE_PATH_IN_LAMBDA,
+    };
+
+    if (props.rdsProxy) {
+      if (!target) throw new Error('rdsProxy needs a proxy target; readSettings should have required databaseClusterId or databaseInstanceId');
+      const proxySecurityGroup = new SecurityGroup(this, 'ProxySecurityGroup', {
+        vpc: this.vpc,
+        description: 'pg-fanout RDS Proxy: admits the functions',
+        allowAllOutbound: true,
+      });
+      for (const group of this.securityGroups) proxySecurityGroup.addIngressRule(group, Port.tcp(POSTGRES_PORT), 'pg-fanout functions');
+      this.proxy = new DatabaseProxy(this, 'Proxy', {
+        proxyTarget: target,
+        secrets: [this.secret],
+        vpc: this.vpc,
+        vpcSubnets: this.vpcSubnets,
+        // With an existing database the proxy also wears the functions' group, which that database already admits.
+        securityGroups: settings.kind === 'demo' ? [proxySecurityGroup] : [proxySecurityGroup, ...this.securityGroups],
+        requireTLS: true,
+      });
+      this.environment.DATABASE_HOST = this.proxy.endpoint;
+    }
+  }
+
+  /** Let `grantee` read the database secret (and decrypt it, when it has its own KMS key). */
+  grantConnect(grantee: IGrantable): void {
+    this.secret.grantRead(grantee);
+  }
+
+  private importProxyTarget(target: NonNullable<ExistingDatabaseSettings['proxyTarget']>): ProxyTarget {
+    // The proxy needs the identifier and the engine family only; the version below just names the family.
+    if (target.kind === 'cluster') {
+      return ProxyTarget.fromCluster(
+        DatabaseCluster.fromDatabaseClusterAttributes(this, 'TargetCluster', {
+          clusterIdentifier: target.clusterId,
+          engine: DatabaseClusterEngine.auroraPostgres({ version: AuroraPostgresEngineVersion.of('16', '16') }),
+          port: POSTGRES_PORT,
+          securityGroups: [],
+        }),
+      );
+    }
+    return ProxyTarget.fromInstance(
+      DatabaseInstance.fromDatabaseInstanceAttributes(this, 'TargetInstance', {
+        instanceIdentifier: target.instanceId,
+        engine: DatabaseInstanceEngine.postgres({ version: PostgresEngineVersion.of('16', '16') }),
+        // Required by the import but not used by a proxy target, which names the instance by identifier.
+        instanceEndpointAddress: `${target.instanceId}.unused-by-proxy-target`,
+        port: POSTGRES_PORT,
+        securityGroups: [],
+      }),
+    );
+  }
+}

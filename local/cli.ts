@@ -1,0 +1,103 @@
+#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
+// pg-fanout's command line: the local main job and the operator commands. Every command has
+// --help; bad arguments are explained in one line and exit non-zero.
+import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
+import { parseRunMode } from '../lambdas/shared/config.ts';
+import { parseFlags, UsageError, wholeNumberFlag } from './cli-args.ts';
+
+const HELP = `pg-fanout — parallel, exactly-once PostgreSQL ETL (COPY out -> transform -> COPY in)
+
+Usage: pg-fanout <command> [options]     (npm start = pg-fanout local)
+
+Commands:
+  local      run the whole pipeline here: embedded PostgreSQL + embedded SQS, the real handlers
+  run        start a run (Lambda Invoke of the deployed coordinator, or in-process with --local)
+  status     progress of a run from the ledger (--watch refreshes)
+  verify     reconcile a run: counts and per-chunk checksums of input vs output + rejects
+  resume     re-send the chunks of a run that are not done
+  redrive    move DLQ messages back to the work queue
+
+Environment: DATABASE_URL, SOURCE_TABLE, TARGET_TABLE, KEY_COLUMN, AWS_ENDPOINT_URL_SQS (or
+AWS_ENDPOINT_URL), WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL, COORDINATOR_FUNCTION.
+Run \`pg-fanout <command> --help\` for a command's options.`;
+
+const LOCAL_HELP = `pg-fanout local — the main job on this machine
+
+Starts an embedded PostgreSQL (unless DATABASE_URL is set) and an embedded SQS server on loopback
+(unless AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL is set), seeds input_table when it is the default
+source and does not exist, invokes the coordinator handler, then plays the SQS event source
+mapping with isolated worker processes until the run settles, and reconciles.
+
+Options:
+  --rows N          rows to seed when input_table does not exist (default 1000000)
+  --chunk-rows N    rows per chunk (default 100000)
+  --concurrency N   worker instances at once: the event source's maximum concurrency (default 2, min 2)
+  --batch-size N    SQS records per worker invocation (default 1)
+  --mode M          incremental (default: only keys above the last completed run) or full
+  --worker-timeout S  worker invocation timeout in seconds (default 300; visibility = 6 x this)
+  --state-dir DIR   where the embedded PostgreSQL keeps its data (default .pg-fanout)
+
+Exit status 0 only when the run completed and every input row is in the output or etl.rejects
+exactly once. Re-running after a crash resumes the interrupted run.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${HELP}\n`);
+      return command === undefined ? 2 : 0;
+    case 'local':
+      return localCommand(rest);
+    default: {
+      const ops = await import('./operator-commands.ts');
+      const run = ops.COMMANDS[command];
+      if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}: use one of local, run, status, verify, resume, redrive (pg-fanout --help).`);
+      return run(rest);
+    }
+  }
+}
+
+async function localCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    rows: { type: 'string' },
+    'chunk-rows': { type: 'string' },
+    concurrency: { type: 'string' },
+    'batch-size': { type: 'string' },
+    mode: { type: 'string' },
+    'worker-timeout': { type: 'string' },
+    'state-dir': { type: 'string' },
+  }, 'local');
+  if (values.help) {
+    process.stdout.write(`${LOCAL_HELP}\n`);
+    return 0;
+  }
+  const concurrency = wholeNumberFlag(values.concurrency, '--concurrency');
+  const { runLocalJob } = await import('./main-job.ts');
+  const result = await runLocalJob({
+    rows: wholeNumberFlag(values.rows, '--rows') ?? 1_000_000,
+    mode: values.mode === undefined ? 'incremental' : parseRunMode(values.mode, '--mode'),
+    backpressure: {
+      chunkRows: wholeNumberFlag(values['chunk-rows'], '--chunk-rows'),
+      maxConcurrency: concurrency,
+      batchSize: wholeNumberFlag(values['batch-size'], '--batch-size'),
+      workerTimeoutSeconds: wholeNumberFlag(values['worker-timeout'], '--worker-timeout'),
+    },
+    stateDir: values['state-dir'] ?? '.pg-fanout',
+    progress: process.stderr.isTTY ? 'tty' : 'plain',
+    out: process.stdout,
+    err: process.stderr,
+  });
+  return result.exitCode;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const known = error instanceof PgFanoutError;
+  process.stderr.write(`pg-fanout: ${known ? '' : 'unexpected error: '}${describe(error)}\n`);
+  if (!known && process.env.LOG_LEVEL === 'debug') console.error(error);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}

@@ -1,0 +1,191 @@
+// The main job (`npm start`, `pg-fanout local`): the real coordinator and worker handlers on an
+// embedded PostgreSQL and an embedded SQS server (or DATABASE_URL / an SQS endpoint). It plays
+// only what AWS would: the queue, the event source mapping, the concurrency limits.
+import { join, resolve } from 'node:path';
+import { loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
+import { closeAllPools, openPool, withClient, type Pool } from '../lambdas/shared/db.ts';
+import { describe } from '../lambdas/shared/errors.ts';
+import { getRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
+import { preparePipeline } from '../lambdas/shared/pipeline.ts';
+import { createSqsClient } from '../lambdas/shared/queue.ts';
+import { parseQualifiedName, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
+import type { StartRunResult } from '../lambdas/coordinator/start-run.ts';
+import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
+import { LocalEventSource } from './event-source.ts';
+import { formatCount, formatDuration, progressLine, rowsPerSecond } from './progress.ts';
+import { ensureQueues, queueDepth } from './queues.ts';
+import { describeMismatch, reconcileRun } from './reconcile.ts';
+import { seedInputTable } from './seed.ts';
+
+export interface LocalJobOptions {
+  rows: number;
+  mode: RunMode;
+  backpressure: Partial<BackpressureConfig>;
+  /** Where the embedded PostgreSQL keeps its data between runs. */
+  stateDir: string;
+  progress: 'tty' | 'plain' | 'off';
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export interface LocalJobResult {
+  exitCode: number;
+  runId?: string;
+  reason?: string;
+}
+
+export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobResult> {
+  const config = loadConfig(process.env, options.backpressure);
+  const say = (line: string) => options.out.write(`${line}\n`);
+  const started = Date.now();
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    let databaseUrl = config.database.url;
+    if (databaseUrl === undefined) {
+      const db: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(resolve(options.stateDir), 'pgdata'), persistent: true });
+      cleanups.push(() => db.stop());
+      databaseUrl = db.url;
+      say(`database: embedded PostgreSQL on 127.0.0.1:${db.port} (data in ${join(options.stateDir, 'pgdata')}; set DATABASE_URL to use another)`);
+    } else {
+      say(`database: ${redact(databaseUrl)}`);
+    }
+    let sqsEndpoint = config.sqsEndpoint;
+    if (sqsEndpoint === undefined) {
+      const sqs: EmbeddedSqs = await startEmbeddedSqs();
+      cleanups.push(() => sqs.stop());
+      sqsEndpoint = sqs.endpoint;
+      say(`queue:    embedded SQS (fauxqs) on ${sqsEndpoint} (set AWS_ENDPOINT_URL_SQS to use another)`);
+    } else {
+      say(`queue:    SQS at ${sqsEndpoint}`);
+    }
+    const sqs = createSqsClient({ sqsEndpoint, region: config.region });
+    const queues = await ensureQueues(sqs, config.backpressure);
+
+    const runtimeConfig: PipelineConfig = { ...config, database: { ...config.database, url: databaseUrl }, sqsEndpoint };
+    const pool = await openPool(runtimeConfig.database, { max: 2, applicationName: 'pg-fanout-local' });
+    // Also the in-process coordinator's pool, before the embedded database stops under it.
+    cleanups.unshift(closeAllPools);
+    await seedIfDefaultSourceMissing(pool, config, options.rows, say);
+
+    // The functions' environment, as the stack would set it.
+    const functionEnv: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      WORK_QUEUE_URL: queues.queueUrl,
+      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      AWS_REGION: config.region,
+      SOURCE_TABLE: config.sourceTable,
+      TARGET_TABLE: config.targetTable,
+      KEY_COLUMN: config.keyColumn,
+      EMIT_METRICS: 'false',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...backpressureToEnv(config.backpressure),
+    };
+    Object.assign(process.env, functionEnv);
+    const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
+    const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
+
+    let start = await invokeCoordinator({ mode: options.mode });
+    if (!start.started && start.status === 'running') {
+      say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
+      start = await invokeCoordinator({ action: 'resume', runId: start.runId });
+    } else {
+      say(`run ${start.runId} started (${options.mode}): ${formatCount(start.chunks)} chunks of about ${formatCount(config.backpressure.chunkRows)} rows`);
+    }
+
+    const tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
+    const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...process.env, ...functionEnv } });
+    say(`workers:  up to ${config.backpressure.maxConcurrency} isolated instances, batch size ${config.backpressure.batchSize}, 2 connections each`);
+    eventSource.start();
+    let run: RunRow;
+    try {
+      run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, started);
+    } finally {
+      await eventSource.stop();
+    }
+
+    const dlq = await queueDepth(sqs, queues.deadLetterQueueUrl);
+    const check = await withClient(pool, (c) => reconcileRun(c, tables, run));
+    const elapsed = Date.now() - started;
+    const retries = run.retries ?? eventSource.stats.recordsFailed;
+    say('');
+    say(`run ${run.runId}: ${run.status}`);
+    say(`  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`);
+    say(`  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${retries}, DLQ depth ${dlq.visible + dlq.inFlight}`);
+    say(`  elapsed ${formatDuration(elapsed)}, ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, elapsed)))} rows/s`);
+    if (start.started === false && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
+    else if (options.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
+    say(`  reconciliation: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} in ${tables.target.display} + ${formatCount(check.rejectedRows)} in etl.rejects, across ${check.chunks} chunks`);
+    for (const m of check.mismatched.slice(0, 10)) say(`    ${describeMismatch(m)}`);
+
+    if (run.status !== 'completed') {
+      const reason = `run ${run.runId} ${run.status}: ${run.lastError ?? 'see `pg-fanout status`'}`;
+      options.err.write(`${reason}\n`);
+      return { exitCode: 1, runId: run.runId, reason };
+    }
+    if (!check.ok) {
+      const reason = `run ${run.runId} completed but does not reconcile: ${check.mismatched.length} chunk(s) differ (${describeMismatch(check.mismatched[0]!)})`;
+      options.err.write(`${reason}\n`);
+      return { exitCode: 1, runId: run.runId, reason };
+    }
+    return { exitCode: 0, runId: run.runId };
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((e: unknown) => options.err.write(`cleanup: ${describe(e)}\n`));
+  }
+}
+
+async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, rows: number, say: (l: string) => void): Promise<void> {
+  // Only the default source is ever seeded; a configured SOURCE_TABLE that is missing is an error
+  // the coordinator reports, and an existing table (even an empty one) is processed as it is.
+  if (config.sourceTable !== DEFAULT_TABLES.sourceTable) return;
+  const name = parseQualifiedName(config.sourceTable, 'SOURCE_TABLE');
+  const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [quoteQualified({ schema: name.schema ?? 'public', name: name.name })]);
+  if (exists.rows[0]?.t !== null) return;
+  say(`seeding ${config.sourceTable} with ${formatCount(rows)} synthetic rows (it did not exist)`);
+  await withClient(pool, (c) => seedInputTable(c, quoteQualified({ schema: name.schema ?? 'public', name: name.name }), rows));
+}
+
+/** Polls the ledger until the run settles; draws progress; notices a run that can no longer move. */
+async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, queueUrl: string, runId: string, config: PipelineConfig, options: LocalJobOptions, started: number): Promise<RunRow> {
+  const tty = options.progress === 'tty';
+  let lastPlain = 0;
+  let idleSince: number | undefined;
+  const stallMs = Math.max(10_000, 2 * config.backpressure.visibilityTimeoutSeconds * 1000);
+  for (;;) {
+    const run = await withClient(pool, (c) => getRun(c, runId));
+    const p = await withClient(pool, (c) => runProgress(c, runId));
+    const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
+    if (tty) options.err.write(`\r${line}\x1b[K`);
+    else if (options.progress === 'plain' && Date.now() - lastPlain >= 5000) {
+      options.err.write(`${line}\n`);
+      lastPlain = Date.now();
+    }
+    if (run.status !== 'running') {
+      if (tty) options.err.write('\n');
+      return run;
+    }
+    const depth = await queueDepth(sqs, queueUrl);
+    if (depth.visible === 0 && depth.inFlight === 0) {
+      idleSince ??= Date.now();
+      if (Date.now() - idleSince > stallMs) {
+        if (tty) options.err.write('\n');
+        return { ...run, status: 'running', lastError: `${p.chunksTotal - p.chunksDone - p.chunksFailed} chunk(s) pending with no message in the queue (lost or dead-lettered without a ledger record): run \`pg-fanout resume ${runId}\`` };
+      }
+    } else {
+      idleSince = undefined;
+    }
+    await new Promise((r) => setTimeout(r, tty ? 250 : 500));
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}

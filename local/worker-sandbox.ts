@@ -1,0 +1,87 @@
+// One isolated worker instance, as Lambda runs it: a child process with its own module scope (its
+// own config, pool and connections), reused across invocations, killed and replaced on timeout.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
+const CHILD = fileURLToPath(new URL('./worker-sandbox-child.ts', import.meta.url));
+
+export type InvokeOutcome =
+  | { kind: 'response'; response: SQSBatchResponse }
+  | { kind: 'error'; error: string }
+  | { kind: 'timeout' }
+  | { kind: 'crashed'; signal: string | null; code: number | null };
+
+export class WorkerSandbox {
+  readonly #env: NodeJS.ProcessEnv;
+  #child: ChildProcess | undefined;
+  #ready: Promise<void> | undefined;
+  #nextId = 1;
+  #pending = new Map<number, (outcome: InvokeOutcome) => void>();
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#env = env;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  async invoke(event: SQSEvent, timeoutMs: number): Promise<InvokeOutcome> {
+    await this.#start();
+    const child = this.#child!;
+    const id = this.#nextId++;
+    return new Promise<InvokeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        // Lambda ends a timed-out invocation by discarding the environment; so do we.
+        this.kill();
+        resolve({ kind: 'timeout' });
+      }, timeoutMs);
+      this.#pending.set(id, (outcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+      child.send({ id, event, timeoutMs });
+    });
+  }
+
+  kill(): void {
+    this.#child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  #start(): Promise<void> {
+    if (this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null && this.#ready) return this.#ready;
+    const child = fork(CHILD, [], { env: this.#env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.#child = child;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: boolean; id?: number; ok?: boolean; response?: SQSBatchResponse; error?: string }) => {
+        if (m.ready) return resolve();
+        const settle = m.id === undefined ? undefined : this.#pending.get(m.id);
+        if (settle === undefined) return;
+        this.#pending.delete(m.id!);
+        settle(m.ok ? { kind: 'response', response: m.response ?? { batchItemFailures: [] } } : { kind: 'error', error: m.error ?? 'unknown error' });
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code, signal) => {
+        reject(new Error(`worker sandbox exited during start-up (code ${code}, signal ${signal})`));
+        for (const [id, settle] of this.#pending) {
+          this.#pending.delete(id);
+          settle({ kind: 'crashed', signal, code });
+        }
+        if (this.#child === child) this.#child = undefined;
+      });
+    });
+    this.#ready.catch(() => undefined);
+    return this.#ready;
+  }
+}
