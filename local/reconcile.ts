@@ -2,8 +2,8 @@
 // run it compares row counts, an XOR of 64-bit key hashes and the sum of ages between the input
 // and output ∪ rejects; one grouped pass over each side (width_bucket over the chunk bounds).
 import type { PoolClient } from '../lambdas/shared/db.ts';
-import { rangeText } from '../lambdas/shared/keys.ts';
-import { listChunks, type RunRow } from '../lambdas/shared/ledger.ts';
+import { MIN_KEY, rangeText } from '../lambdas/shared/keys.ts';
+import { listChunks, type ChunkRow, type RunRow } from '../lambdas/shared/ledger.ts';
 import type { ResolvedTables } from '../lambdas/shared/table-schema.ts';
 
 export interface ChunkCheck {
@@ -31,8 +31,17 @@ export interface Reconciliation {
 
 const EMPTY: SideSums = { rows: 0n, keyHash: '0', ageSum: '0' };
 
+/** Per chunk of the run. */
 export async function reconcileRun(client: PoolClient, tables: ResolvedTables, run: RunRow): Promise<Reconciliation> {
-  const chunks = await listChunks(client, run.runId);
+  return reconcileRanges(client, tables, await listChunks(client, run.runId));
+}
+
+/** The whole table as one range: after incremental runs, every row any run moved. */
+export async function reconcileTable(client: PoolClient, tables: ResolvedTables): Promise<Reconciliation> {
+  return reconcileRanges(client, tables, [{ chunkNo: 0, lo: MIN_KEY, hi: null }]);
+}
+
+export async function reconcileRanges(client: PoolClient, tables: ResolvedTables, chunks: readonly Pick<ChunkRow, 'chunkNo' | 'lo' | 'hi'>[]): Promise<Reconciliation> {
   if (chunks.length === 0) return { ok: true, inputRows: 0n, outputRows: 0n, rejectedRows: 0n, mismatched: [], chunks: 0 };
   const bounds = chunks.map((c) => c.lo.toString());
   const lo = bounds[0]!;

@@ -25,4 +25,7 @@ process.on('message', async (message: Invoke) => {
     process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) });
   }
 });
+// The runtime that owns this sandbox is gone (killed with -9): end too, as Lambda would. Any open
+// transaction dies with the connection and rolls back.
+process.on('disconnect', () => process.exit(1));
 process.send?.({ ready: true });

@@ -1,10 +1,9 @@
 // How the functions reach PostgreSQL: the secret with the credentials, the VPC, subnets and
 // security group to run in, TLS verified against the RDS CA bundle, and optionally an RDS Proxy.
 // An existing database is imported by ID only (no lookups), so synthesis needs no AWS credentials.
-import { Annotations, Fn, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Port, SecurityGroup, Subnet, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   AuroraPostgresEngineVersion,
@@ -52,6 +51,8 @@ export class DatabaseAccess extends Construct {
   readonly proxy?: DatabaseProxy;
   /** The DATABASE_* variables lambdas/shared/config.ts reads. */
   readonly environment: Record<string, string>;
+  /** KMS key of an existing secret that does not use aws/secretsmanager. */
+  private readonly secretKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: DatabaseAccessProps) {
     super(scope, id);
@@ -67,11 +68,11 @@ export class DatabaseAccess extends Construct {
       target = ProxyTarget.fromCluster(this.demo.cluster);
     } else {
       const secretArn = settings.secretArn;
-      const encryptionKey = settings.secretKeyArn ? Key.fromKeyArn(this, 'SecretKey', settings.secretKeyArn) : undefined;
+      this.secretKeyArn = settings.secretKeyArn;
       // A complete ARN ends in the 6-character suffix Secrets Manager adds; grants must then match it exactly.
       this.secret = /-[A-Za-z0-9]{6}$/.test(secretArn)
-        ? Secret.fromSecretAttributes(this, 'Secret', { secretCompleteArn: secretArn, encryptionKey })
-        : Secret.fromSecretAttributes(this, 'Secret', { secretPartialArn: secretArn, encryptionKey });
+        ? Secret.fromSecretAttributes(this, 'Secret', { secretCompleteArn: secretArn })
+        : Secret.fromSecretAttributes(this, 'Secret', { secretPartialArn: secretArn });
       // Only the IDs: the subnets are named explicitly, so the VPC's AZ layout is never consulted
       // (Fn::GetAZs would stand in for it if it were; a lookup would need credentials at synth).
       this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: settings.vpcId, availabilityZones: Fn.getAzs() });
@@ -114,8 +115,14 @@ export class DatabaseAccess extends Construct {
         allowAllOutbound: true,
       });
       for (const group of this.securityGroups) proxySecurityGroup.addIngressRule(group, Port.tcp(POSTGRES_PORT), 'pg-fanout functions');
+      const proxyRole = new Role(this, 'ProxyRole', {
+        assumedBy: new ServicePrincipal('rds.amazonaws.com'),
+        description: 'pg-fanout RDS Proxy: read the database secret',
+      });
+      this.grantConnect(proxyRole);
       this.proxy = new DatabaseProxy(this, 'Proxy', {
         proxyTarget: target,
+        role: proxyRole,
         secrets: [this.secret],
         vpc: this.vpc,
         vpcSubnets: this.vpcSubnets,
@@ -130,6 +137,17 @@ export class DatabaseAccess extends Construct {
   /** Let `grantee` read the database secret (and decrypt it, when it has its own KMS key). */
   grantConnect(grantee: IGrantable): void {
     this.secret.grantRead(grantee);
+    if (this.secretKeyArn) {
+      // Written out rather than via Key.fromKeyArn().grantDecrypt: CDK skips grants on imported keys it
+      // cannot prove are in the stack's account, and this stack is environment-agnostic.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.secretKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
   }
 
   private importProxyTarget(target: NonNullable<ExistingDatabaseSettings['proxyTarget']>): ProxyTarget {
