@@ -75,10 +75,14 @@ for (let run = 1; run <= repeats; run++) {
     },
   });
   const began = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   await pipeline(Readable.from(chunks, { objectMode: false }), stream, sink);
   const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU time as well as wall time: on a shared machine the wall clock also counts other work.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `run ${run}: ${(rows / seconds / 1e6).toFixed(2)}M rows/s, ${(input.length / seconds / 1e6).toFixed(0)} MB/s in, ` +
+    `run ${run}: ${(rows / seconds / 1e6).toFixed(2)}M rows/s (${(rows / cpuSeconds / 1e6).toFixed(2)}M per CPU second), ${(input.length / seconds / 1e6).toFixed(0)} MB/s in, ` +
       `${stream.rowsWritten} written, ${stream.rowsRejected} rejected (${outBytes} + ${rejected} bytes out)`,
   );
 }

@@ -99,6 +99,9 @@ const BACKPRESSURE_KEYS = [
   'maxReceiveCount',
 ] as const satisfies readonly (keyof BackpressureConfig)[];
 
+/** Backpressure settings resolveBackpressure derives when unset: `auto` in cdk.json. */
+const DERIVED_KEYS = new Set<keyof BackpressureConfig>(['reservedConcurrency', 'visibilityTimeoutSeconds']);
+
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 const RETENTION_DAYS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -108,7 +111,7 @@ export function readSettings(context: ContextSource): PipelineSettings {
   const read = new ContextReader(context);
 
   const overrides: Partial<BackpressureConfig> = {};
-  for (const key of BACKPRESSURE_KEYS) overrides[key] = read.integer(key, { auto: true });
+  for (const key of BACKPRESSURE_KEYS) overrides[key] = read.integer(key, { auto: DERIVED_KEYS.has(key) });
   const backpressure = resolveBackpressure(overrides);
 
   const rdsProxy = read.boolean('rdsProxy', false);

@@ -100,12 +100,13 @@ async function enqueueChunks(deps: CoordinatorDeps, runId: string, options: { on
   for (;;) {
     const page = await withClient(deps.pool, (c) => chunksToSend(c, runId, { onlyNeverEnqueued: options.onlyNeverEnqueued, afterChunk: after, limit: PAGE }));
     if (page.length === 0) break;
+    // Recorded per batch of 10 as SQS accepts it, so a crash re-sends at most one batch.
     await sendAll(
       deps.sqs,
       deps.queueUrl,
       page.map((c) => ({ id: String(c.chunkNo), body: encodeChunkMessage({ runId, chunkNo: c.chunkNo, lo: c.lo, hi: c.hi }) })),
+      { onBatchSent: (ids) => withClient(deps.pool, (c) => markEnqueued(c, runId, ids.map(Number))) },
     );
-    await withClient(deps.pool, (c) => markEnqueued(c, runId, page.map((x) => x.chunkNo)));
     sent += page.length;
     after = page[page.length - 1]!.chunkNo;
   }

@@ -29,9 +29,16 @@ const MAX_BATCH = 10;
  * Send every message; entries SQS reports failed are retried with backoff. Resolves when all are
  * accepted, rejects naming the entries that never were (the caller's ledger still lists them).
  */
-export async function sendAll(sqs: SQSClient, queueUrl: string, messages: readonly OutgoingMessage[], attempts = 5): Promise<void> {
+export async function sendAll(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+  options: { attempts?: number; onBatchSent?: (ids: string[]) => Promise<void> } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 5;
   for (let i = 0; i < messages.length; i += MAX_BATCH) {
-    let pending: SendMessageBatchRequestEntry[] = messages.slice(i, i + MAX_BATCH).map((m) => ({ Id: m.id, MessageBody: m.body }));
+    const batch = messages.slice(i, i + MAX_BATCH);
+    let pending: SendMessageBatchRequestEntry[] = batch.map((m) => ({ Id: m.id, MessageBody: m.body }));
     let lastErrors: string[] = [];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > attempts) {
@@ -47,6 +54,7 @@ export async function sendAll(sqs: SQSClient, queueUrl: string, messages: readon
         lastErrors = [(error as Error).message];
       }
     }
+    await options.onBatchSent?.(batch.map((m) => m.id));
   }
 }
 

@@ -181,6 +181,9 @@ export function decodeRows(text: Buffer): (string | null)[][] {
   return rows;
 }
 
+const MIN_WRITER_BYTES = 256;
+const EMPTY = Buffer.alloc(0);
+
 // Below this, a byte loop beats the native call `Buffer#copy` makes.
 const SHORT_COPY = 48;
 
@@ -196,20 +199,21 @@ export class CopyTextWriter implements CopyFieldWriter {
   #separate = false;
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
+    this.buf = Buffer.allocUnsafe(Math.max(MIN_WRITER_BYTES, initialBytes));
   }
 
-  /** Starts over in a fresh buffer of at least `bytes`; what `take` returned before stays intact. */
+  /** Starts over with room for at least `bytes`; what `take` returned before stays intact. */
   reset(bytes: number): void {
-    if (this.buf.length < bytes || this.pos > 0) this.buf = Buffer.allocUnsafe(Math.max(16, Math.ceil(bytes)));
+    if (this.buf.length < bytes) this.buf = Buffer.allocUnsafe(Math.max(MIN_WRITER_BYTES, Math.ceil(bytes)));
     this.pos = 0;
     this.#separate = false;
   }
 
-  /** The bytes written, handed over: the writer moves to a fresh buffer of the same size. */
+  /** The bytes written, handed over: the writer never touches them again. */
   take(): Buffer {
     const written = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    // The next reset or reserve allocates a fresh buffer, sized for what comes next.
+    this.buf = EMPTY;
     this.pos = 0;
     this.#separate = false;
     return written;
@@ -224,7 +228,7 @@ export class CopyTextWriter implements CopyFieldWriter {
   /** Makes room for `bytes` more. */
   reserve(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    const bigger = Buffer.allocUnsafe(Math.max(MIN_WRITER_BYTES, this.buf.length * 2, this.pos + bytes));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }

@@ -96,7 +96,7 @@ export class CopyTransform extends Transform {
       callback(
         new CopyFormatError(
           `COPY input ended without a final newline: row ${this.#counts.rowsRead + 1} has ${this.#tailBytes} bytes and no \\n; ` +
-            'the COPY out was cut short, so the chunk must be retried',
+            'the input was cut short; feed the stream the whole COPY output, every row ending in \\n',
         ),
       );
       return;

@@ -1,6 +1,7 @@
 // A fault-injecting proxy in front of a real SQS-compatible server, on loopback. It speaks nothing
 // itself: it forwards AWS JSON-protocol requests and, when asked, sends every SendMessageBatch
-// twice and in reverse order, so the system under test meets duplicated, out-of-order delivery.
+// twice, in reverse order, or refuses them, so the system under test meets duplicated, out-of-order
+// delivery and failed sends.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 
 export interface FaultProxy {
@@ -10,7 +11,14 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-export async function startSqsFaultProxy(upstream: string, faults: { duplicateSends?: boolean; reverseOrder?: boolean }): Promise<FaultProxy> {
+export interface SqsFaults {
+  duplicateSends?: boolean;
+  reverseOrder?: boolean;
+  /** Refuse every SendMessageBatch after this many (HTTP 500, nothing delivered), until cleared. */
+  failSendsAfter?: number;
+}
+
+export async function startSqsFaultProxy(upstream: string, faults: SqsFaults): Promise<FaultProxy> {
   const target = new URL(upstream);
   let batches = 0;
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> =>
@@ -33,6 +41,11 @@ export async function startSqsFaultProxy(upstream: string, faults: { duplicateSe
       const isBatchSend = String(req.headers['x-amz-target'] ?? '').endsWith('.SendMessageBatch');
       if (isBatchSend) {
         batches += 1;
+        if (faults.failSendsAfter !== undefined && batches > faults.failSendsAfter) {
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'injected send failure' }));
+          return;
+        }
         if (faults.reverseOrder) {
           const parsed = JSON.parse(body.toString('utf8')) as { Entries: unknown[] };
           parsed.Entries.reverse();

@@ -1,0 +1,134 @@
+// The coordinator's run start against a real PostgreSQL and a real SQS-compatible server: chunks
+// that follow skewed data, one run per pipeline under simultaneous triggers, and a send failure
+// part-way that leaves a run the next trigger finishes enqueuing.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { resolveBackpressure } from '../../../lambdas/shared/config.ts';
+import type { Pool } from '../../../lambdas/shared/db.ts';
+import { createSqsClient } from '../../../lambdas/shared/queue.ts';
+import { decodeChunkMessage } from '../../../lambdas/shared/messages.ts';
+import { resumeRun, startRun, type CoordinatorDeps } from '../../../lambdas/coordinator/start-run.ts';
+import { ensureQueues } from '../../../local/queues.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { startTestSqs, type TestSqs } from '../../support/sqs.ts';
+import { startSqsFaultProxy } from '../../support/sqs-fault-proxy.ts';
+import { openTestPool, preparedTables } from '../../support/pipeline.ts';
+
+async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!r.Messages?.length) return bodies;
+    bodies.push(...r.Messages.map((m) => m.Body!));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: r.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+}
+
+describe('coordinator startRun', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let server: TestSqs;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  let deps: CoordinatorDeps;
+  before(async () => {
+    db = await createTestDatabase();
+    pool = await openTestPool(db);
+    server = await startTestSqs();
+    sqs = createSqsClient({ sqsEndpoint: server.endpoint, region: 'us-east-1' });
+    queueUrl = (await ensureQueues(sqs, resolveBackpressure())).queueUrl;
+    // 99% of keys in one dense block, 1% spread thinly up to 10^15.
+    await db.query(`CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)`);
+    await db.query(`INSERT INTO input_table SELECT g, 'A B', 1 FROM generate_series(1, 99000) g`);
+    await db.query(`INSERT INTO input_table SELECT 1000000 + g * 999999999999, 'A B', 1 FROM generate_series(1, 1000) g`);
+    deps = { pool, sqs, queueUrl, tables: await preparedTables(pool), chunkRows: 5000, staleEnqueueMs: 60_000 };
+  });
+  beforeEach(async () => {
+    await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE status = 'running'`);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+  });
+  after(async () => {
+    await pool.end();
+    await server.stop();
+    await db.drop();
+  });
+
+  test('chunks follow skewed data: none above 2 x CHUNK_ROWS, none empty, one message each', async () => {
+    const result = await startRun(deps, 'full');
+    assert.equal(result.started, true);
+    const sizes = await db.query<{ chunk_no: number; n: number }>(
+      `SELECT c.chunk_no, (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS n
+         FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [result.runId]);
+    assert.equal(sizes.rows.length, 20);
+    assert.ok(sizes.rows.every((r) => r.n > 0 && r.n <= 10_000), JSON.stringify(sizes.rows));
+    assert.equal(sizes.rows.reduce((a, r) => a + r.n, 0), 100_000);
+    const bodies = (await drain(sqs, queueUrl)).map(decodeChunkMessage);
+    assert.deepEqual(bodies.map((b) => b.chunkNo).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    const first = bodies.find((b) => b.chunkNo === 0)!;
+    assert.equal(first.lo, -(2n ** 63n), 'a full run covers the whole key domain, so stale target rows are replaced too');
+    assert.equal(bodies.find((b) => b.chunkNo === 19)!.hi, null);
+  });
+
+  test('two triggers at the same instant start exactly one run', async () => {
+    const other = await openTestPool(db);
+    try {
+      const results = await Promise.all([startRun(deps, 'full'), startRun({ ...deps, pool: other }, 'full')]);
+      assert.equal(results[0].runId, results[1].runId);
+      assert.deepEqual(results.map((r) => r.started).sort(), [false, true]);
+      const runs = await db.query(`SELECT count(*)::int AS n FROM etl.runs WHERE status = 'running'`);
+      assert.equal(runs.rows[0]?.n, 1);
+      assert.equal((await drain(sqs, queueUrl)).length, 20, 'one message per chunk, not two');
+    } finally {
+      await other.end();
+    }
+  });
+
+  test('a send failure part-way leaves a resumable run; the next trigger sends only what is missing', async () => {
+    const proxy = await startSqsFaultProxy(server.endpoint, { failSendsAfter: 1 });
+    try {
+      const broken = { ...deps, sqs: createSqsClient({ sqsEndpoint: proxy.endpoint, region: 'us-east-1' }) };
+      await assert.rejects(startRun(broken, 'full'), /SQS refused 10 chunk message\(s\) after 5 attempts .*the run stays resumable/);
+    } finally {
+      await proxy.stop();
+    }
+    const run = await db.query(`SELECT run_id, enqueue_complete, chunks_enqueued FROM etl.runs WHERE status = 'running'`);
+    assert.equal(run.rows[0]?.enqueue_complete, false);
+    assert.equal(run.rows[0]?.chunks_enqueued, 10, 'the first batch of 10 went out and is recorded');
+
+    const fresh = await startRun(deps, 'full');
+    assert.equal(fresh.started, false, 'a trigger while the run is active starts nothing');
+    assert.equal(fresh.enqueued, 0, 'enqueue progress is recent: another coordinator may still be sending');
+    const takeover = await startRun({ ...deps, staleEnqueueMs: 0 }, 'full');
+    assert.equal(takeover.runId, run.rows[0]?.run_id);
+    assert.equal(takeover.enqueued, 10);
+    const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo).sort((a, b) => a - b);
+    assert.deepEqual(chunkNos, Array.from({ length: 20 }, (_, i) => i), 'every chunk enqueued exactly once');
+    const after = await db.query(`SELECT enqueue_complete FROM etl.runs WHERE run_id = $1`, [takeover.runId]);
+    assert.equal(after.rows[0]?.enqueue_complete, true);
+  });
+
+  test('resume re-sends every chunk that is not done and skips done ones', async () => {
+    const started = await startRun(deps, 'full');
+    await drain(sqs, queueUrl); // the messages are "lost"
+    await db.query(`UPDATE etl.chunks SET status = 'done' WHERE run_id = $1 AND chunk_no < 15`, [started.runId]);
+    const resumed = await resumeRun(deps, started.runId);
+    assert.equal(resumed.enqueued, 5);
+    const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo).sort((a, b) => a - b);
+    assert.deepEqual(chunkNos, [15, 16, 17, 18, 19]);
+  });
+
+  test('incremental after a completed run covers only keys above its high-water mark', async () => {
+    const full = await startRun(deps, 'full');
+    await db.query(`UPDATE etl.chunks SET status = 'done' WHERE run_id = $1`, [full.runId]);
+    await db.query(`UPDATE etl.runs SET status = 'completed', finished_at = now() WHERE run_id = $1`, [full.runId]);
+    await drain(sqs, queueUrl);
+    await db.query(`INSERT INTO input_table SELECT 2000000000000000 + g, 'New Row', 1 FROM generate_series(1, 7000) g`);
+    const inc = await startRun(deps, 'incremental');
+    const chunks = await db.query<{ lo: string; hi: string | null }>(`SELECT lo::text, hi::text FROM etl.chunks WHERE run_id = $1 ORDER BY chunk_no`, [inc.runId]);
+    const hwm = await db.query<{ h: string }>(`SELECT high_water_mark::text AS h FROM etl.runs WHERE run_id = $1`, [full.runId]);
+    assert.equal(chunks.rows[0]?.lo, (BigInt(hwm.rows[0]!.h) + 1n).toString());
+    assert.equal(chunks.rows.length, 2, '7000 new rows at 5000 per chunk');
+    await db.query(`DELETE FROM input_table WHERE id > 2000000000000000`);
+  });
+});

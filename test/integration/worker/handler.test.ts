@@ -1,0 +1,96 @@
+// The deployed worker handler itself (middy + partial batch response) against a real PostgreSQL:
+// a malformed record fails alone, its batch-mates commit; the last delivery marks a chunk failed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { encodeChunkMessage } from '../../../lambdas/shared/messages.ts';
+import { MIN_KEY } from '../../../lambdas/shared/keys.ts';
+import type { Pool } from '../../../lambdas/shared/db.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { assertExactOutput, createTestRun, openTestPool, preparedTables, seedGenerated } from '../../support/pipeline.ts';
+
+type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+function record(id: string, body: string, receiveCount = 1): SQSRecord {
+  return {
+    messageId: id, receiptHandle: `rh-${id}`, body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q', awsRegion: 'us-east-1',
+    messageAttributes: {},
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'test', ApproximateFirstReceiveTimestamp: '0' },
+  };
+}
+
+const context = { functionName: 'worker', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+describe('worker handler', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let handler: Handler;
+  before(async () => {
+    db = await createTestDatabase();
+    pool = await openTestPool(db);
+    await seedGenerated(db, 9000);
+    process.env.DATABASE_URL = db.url;
+    process.env.MAX_RECEIVE_COUNT = '5';
+    process.env.EMIT_METRICS = 'false';
+    process.env.LOG_LEVEL = 'error';
+    handler = (await import('../../../lambdas/worker/handler.ts')).handler as unknown as Handler;
+  });
+  after(async () => {
+    await pool.end();
+    const { closeAllPools } = await import('../../../lambdas/shared/db.ts');
+    await closeAllPools();
+    await db.drop();
+  });
+
+  test('a malformed or unknown record fails alone; its batch-mates commit', async () => {
+    const tables = await preparedTables(pool);
+    const chunks = [{ lo: MIN_KEY, hi: 3001n }, { lo: 3001n, hi: 6001n }, { lo: 6001n, hi: null }];
+    const runId = await createTestRun(pool, tables, chunks);
+    const body = (i: number) => encodeChunkMessage({ runId, chunkNo: i, lo: chunks[i]!.lo, hi: chunks[i]!.hi });
+    const response = await handler({
+      Records: [
+        record('good-0', body(0)),
+        record('not-json', '{oops'),
+        record('good-1', body(1)),
+        record('unknown-chunk', encodeChunkMessage({ runId, chunkNo: 7, lo: 1n, hi: 2n })),
+        record('good-2', body(2)),
+      ],
+    }, context);
+    assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier).sort(), ['not-json', 'unknown-chunk']);
+    const run = await db.query(`SELECT status, chunks_done FROM etl.runs WHERE run_id = $1`, [runId]);
+    assert.deepEqual(run.rows[0], { status: 'completed', chunks_done: 3 });
+    await assertExactOutput(db);
+  });
+
+  test('the same batch delivered again is a no-op that succeeds', async () => {
+    const tables = await preparedTables(pool);
+    const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+    const event = { Records: [record('a', encodeChunkMessage({ runId, chunkNo: 0, lo: MIN_KEY, hi: null }))] };
+    assert.deepEqual((await handler(event, context)).batchItemFailures, []);
+    const xmin = await db.query(`SELECT max(xmin::text::bigint) AS x FROM output_table`);
+    assert.deepEqual((await handler(event, context)).batchItemFailures, []);
+    assert.deepEqual((await db.query(`SELECT max(xmin::text::bigint) AS x FROM output_table`)).rows, xmin.rows, 'nothing rewritten');
+  });
+
+  test('a failure on the last delivery before the DLQ marks the chunk and its run failed, naming the chunk', async () => {
+    await db.query(`ALTER TABLE output_table ADD CONSTRAINT age_small CHECK (age < 80) NOT VALID`);
+    try {
+      const tables = await preparedTables(pool);
+      const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+      const event = (n: number) => ({ Records: [record('poison', encodeChunkMessage({ runId, chunkNo: 0, lo: MIN_KEY, hi: null }), n)] });
+      // Powertools throws when every record of a batch failed: the whole invocation is retried.
+      await assert.rejects(handler(event(1), context), /All records failed processing/);
+      let chunk = await db.query(`SELECT status, attempts FROM etl.chunks WHERE run_id = $1`, [runId]);
+      assert.deepEqual(chunk.rows[0], { status: 'pending', attempts: 1 });
+      await assert.rejects(handler(event(5), context));
+      chunk = await db.query(`SELECT status, attempts, last_error FROM etl.chunks WHERE run_id = $1`, [runId]);
+      assert.equal(chunk.rows[0]?.status, 'failed');
+      assert.match(chunk.rows[0]?.last_error, /chunk 0 .*check constraint "age_small"/);
+      const run = await db.query(`SELECT status, last_error FROM etl.runs WHERE run_id = $1`, [runId]);
+      assert.equal(run.rows[0]?.status, 'failed');
+      assert.match(run.rows[0]?.last_error, /chunk 0/);
+    } finally {
+      await db.query(`ALTER TABLE output_table DROP CONSTRAINT age_small`);
+    }
+  });
+});
