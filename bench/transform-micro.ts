@@ -14,7 +14,8 @@ const unusualShare = Number(process.argv[5] ?? 0.02);
 
 const FIRST = ['Anna', 'John', 'Maria', 'Wei', 'Olga', 'Pedro', 'Fatima', 'Liam', 'Noah', 'Emma', 'Sophia', 'Jackson'];
 const LAST = ['Smith', 'Johnson', 'van der Berg', 'Nguyen', 'Garcia', 'Mueller-Luedenscheidt', "O'Brien", 'Kowalski', 'Li', 'Brown'];
-// ~2% of rows: non-ASCII whitespace, escaped characters, accents, emoji; all take the decoded path.
+// ~2% of rows: non-ASCII whitespace, accents and emoji (split on bytes too) and escaped characters
+// (decoded, then split by splitName).
 const UNUSUAL = ['José\u00a0García', 'Anne\tMarie Dupont', '山田\u3000太郎', 'Zoë 😀 Ngata', 'back\\slash Name', ' \\N '];
 
 // Deterministic (mulberry32), so runs compare.

@@ -115,6 +115,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     let run: RunRow;
     try {
       run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, started);
+      if (run.status === 'failed') await waitForDeadLetters(sqs, queues.queueUrl, config);
     } finally {
       await eventSource.stop();
     }
@@ -170,9 +171,23 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
   let lastPlain = 0;
   let idleSince: number | undefined;
   const stallMs = Math.max(10_000, 2 * config.backpressure.visibilityTimeoutSeconds * 1000);
+  let unreachableSince: number | undefined;
   for (;;) {
-    const p = await withClient(pool, (c) => runProgress(c, runId));
-    const run = await withClient(pool, (c) => getRun(c, runId));
+    let p: Awaited<ReturnType<typeof runProgress>>;
+    let run: RunRow;
+    try {
+      p = await withClient(pool, (c) => runProgress(c, runId));
+      run = await withClient(pool, (c) => getRun(c, runId));
+      unreachableSince = undefined;
+    } catch (error) {
+      // The database restarting mid-run is a fault the pipeline rides out: the workers' chunks
+      // roll back and are retried; here we only wait for the ledger to answer again.
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > 5 * 60_000) throw error;
+      options.err.write(`${tty ? '\n' : ''}ledger unreachable (${describe(error)}): retrying\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
     const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
     if (tty) options.err.write(`\r${line}\x1b[K`);
     else if (options.progress === 'plain' && Date.now() - lastPlain >= 5000) {
@@ -194,6 +209,20 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
       idleSince = undefined;
     }
     await new Promise((r) => setTimeout(r, tty ? 250 : 500));
+  }
+}
+
+/**
+ * A chunk fails for good on its last delivery, but SQS moves the message to the DLQ only when it
+ * would be received once more. Keep polling until the work queue is empty so the DLQ depth we
+ * report is the one an operator will find (bounded by one visibility timeout and a margin).
+ */
+async function waitForDeadLetters(sqs: ReturnType<typeof createSqsClient>, queueUrl: string, config: PipelineConfig): Promise<void> {
+  const deadline = Date.now() + (config.backpressure.visibilityTimeoutSeconds + 10) * 1000;
+  while (Date.now() < deadline) {
+    const d = await queueDepth(sqs, queueUrl);
+    if (d.visible === 0 && d.inFlight === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -11,22 +11,24 @@ export interface LocalQueues {
 export const QUEUE_NAMES = { work: 'pg-fanout-work', deadLetter: 'pg-fanout-dlq' } as const;
 
 export async function ensureQueues(sqs: SQSClient, backpressure: BackpressureConfig, names = QUEUE_NAMES): Promise<LocalQueues> {
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: names.deadLetter, Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } }));
-  const dlqUrl = dlq.QueueUrl!;
+  const dlqUrl = await createOrReuse(sqs, names.deadLetter, { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
   const attributes = {
     VisibilityTimeout: String(backpressure.visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(4 * 24 * 3600),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: attrs.Attributes?.QueueArn, maxReceiveCount: String(backpressure.maxReceiveCount) }),
   };
+  return { queueUrl: await createOrReuse(sqs, names.work, attributes), deadLetterQueueUrl: dlqUrl };
+}
+
+/** An existing queue with other attributes (made by an earlier run or by hand) is used as it is. */
+async function createOrReuse(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
   try {
-    const work = await sqs.send(new CreateQueueCommand({ QueueName: names.work, Attributes: attributes }));
-    return { queueUrl: work.QueueUrl!, deadLetterQueueUrl: dlqUrl };
+    return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
   } catch (error) {
-    // An existing queue with other attributes (a previous run's settings): use it as it is.
-    if ((error as { name?: string }).name !== 'QueueNameExists') throw error;
-    const work = await sqs.send(new GetQueueUrlCommand({ QueueName: names.work }));
-    return { queueUrl: work.QueueUrl!, deadLetterQueueUrl: dlqUrl };
+    // AWS names it QueueNameExists; some emulators prefix the namespace.
+    if (!/QueueNameExists$/.test((error as { name?: string }).name ?? '')) throw error;
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
   }
 }
 

@@ -30,13 +30,17 @@ interface CopyTransformCounts {
 
 // Output is about the size of the input; a little headroom saves most grow-and-copy steps.
 const OUTPUT_HEADROOM = 1.25;
-const MIN_OUTPUT_BYTES = 256;
 
 /** The view the RowTransform reads each row through; one per stream, re-pointed for every row. */
 interface MutableCopyRow extends CopyRow {
   buf: Buffer;
 }
 
+/**
+ * Buffers of COPY text in, Buffers of COPY text out: one output Buffer per input chunk that holds a
+ * row end. Each input row is the key then `transform.sourceColumns`; each output row the key then
+ * what the transform wrote. A malformed row or input cut short fails the stream.
+ */
 export class CopyTransform extends Transform {
   readonly #transform: RowTransform;
   readonly #fieldCount: number;
@@ -114,7 +118,7 @@ export class CopyTransform extends Transform {
         this.#keepTail(chunk, 0);
         return;
       }
-      this.#out.reset(Math.max(MIN_OUTPUT_BYTES, (this.#tailBytes + length) * OUTPUT_HEADROOM));
+      this.#out.reset((this.#tailBytes + length) * OUTPUT_HEADROOM);
       this.#tail.push(chunk.subarray(0, newline + 1));
       const row = Buffer.concat(this.#tail, this.#tailBytes + newline + 1);
       this.#tail = [];
@@ -122,7 +126,7 @@ export class CopyTransform extends Transform {
       this.#transformRows(row, 0, row.length);
       from = newline + 1;
     } else {
-      this.#out.reset(Math.max(MIN_OUTPUT_BYTES, length * OUTPUT_HEADROOM));
+      this.#out.reset(length * OUTPUT_HEADROOM);
     }
 
     const lastNewline = chunk.lastIndexOf(NEWLINE);
@@ -205,9 +209,10 @@ export class CopyTransform extends Transform {
     let fields = 1;
     for (let i = rowStart; i < rowEnd; i++) if (buf[i] === TAB) fields++;
     const preview = buf.toString('utf8', rowStart, Math.min(rowEnd, rowStart + 80));
+    const columns = this.#transform.sourceColumns;
+    const expected = columns.length === 0 ? 'the key only' : `the key, then ${columns.join(', ')}`;
     return new CopyFormatError(
-      `COPY row ${rowNumber} has ${fields} fields, expected ${this.#fieldCount} ` +
-        `(the key, then ${this.#transform.sourceColumns.join(', ')}): ${JSON.stringify(preview)}; ` +
+      `COPY row ${rowNumber} has ${fields} fields, expected ${this.#fieldCount} (${expected}): ${JSON.stringify(preview)}; ` +
         'select exactly the key and the transform\'s sourceColumns, in that order',
     );
   }

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CONNECTIONS_PER_WORKER, DEFAULT_BACKPRESSURE, DEFAULT_TABLES, minimumVisibility } from '../../lambdas/shared/config.ts';
@@ -331,6 +333,34 @@ describe('the Lambda package', () => {
     assert.equal(map.sources.some((s) => s.includes('node_modules/pg-native/')), false);
     assert.equal(map.sources.some((s) => s.includes('node_modules/pg/')), true);
     assert.match(readFileSync(join(assetDir(ids.worker), 'index.mjs'), 'utf8'), /["']pg-native["']/);
+  });
+
+  test('loads in Node.js as Lambda loads it: ESM imports, bundled CommonJS requires, exported handler', () => {
+    for (const id of [ids.worker, ids.coordinator]) {
+      const dir = assetDir(id);
+      const templateEnv = template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables as Record<string, unknown>;
+      const literalEnv = Object.fromEntries(Object.entries(templateEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      const result = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)}); console.log(typeof m.handler);`],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH,
+            ...literalEnv,
+            DATABASE_CA_FILE: join(dir, CA_BUNDLE_FILE), // /var/task in Lambda
+            WORK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/work',
+            DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq',
+            AWS_REGION: 'us-east-1',
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+        },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.trim(), 'function');
+    }
   });
 
   test('ships the RDS CA bundle next to the handler, with the current RDS and RDS Proxy roots', () => {

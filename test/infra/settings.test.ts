@@ -55,7 +55,7 @@ describe('cdk.json', () => {
 
   test('every setting it holds is documented in docs/deploy.md', () => {
     const doc = readFileSync(new URL('docs/deploy.md', repoRoot), 'utf8');
-    const settings = Object.keys(CDK_JSON.context).filter((key) => !key.startsWith('@aws-cdk/') && key !== 'cli-telemetry');
+    const settings = Object.keys(CDK_JSON.context).filter((key) => !key.startsWith('@aws-cdk') && key !== 'cli-telemetry');
     for (const key of settings) assert.ok(doc.includes(`| \`${key}\``), `docs/deploy.md has no table row for ${key}`);
   });
 });

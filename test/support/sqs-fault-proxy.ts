@@ -16,6 +16,8 @@ export interface SqsFaults {
   reverseOrder?: boolean;
   /** Refuse every SendMessageBatch after this many (HTTP 500, nothing delivered), until cleared. */
   failSendsAfter?: number;
+  /** Hold every SendMessageBatch this long before forwarding it (a slow enqueue to kill mid-way). */
+  delaySendsMs?: number;
 }
 
 export async function startSqsFaultProxy(upstream: string, faults: SqsFaults): Promise<FaultProxy> {
@@ -52,6 +54,7 @@ export async function startSqsFaultProxy(upstream: string, faults: SqsFaults): P
           body = Buffer.from(JSON.stringify(parsed));
         }
       }
+      if (isBatchSend && faults.delaySendsMs) await new Promise((r) => setTimeout(r, faults.delaySendsMs));
       const first = await forward(req, body);
       if (isBatchSend && faults.duplicateSends) await forward(req, body);
       res.writeHead(first.status, first.headers);
