@@ -9,7 +9,7 @@
 // Run as a script (`node infra/rds-ca-bundle.ts OUT.pem`) it writes the bundle: the functions'
 // esbuild `afterBundling` hook does this so the PEM lands next to index.mjs in the Lambda package.
 import { X509Certificate } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +35,7 @@ export function rdsCaBundlePem(): string {
   return `${pems.join('\n')}\n`;
 }
 
-if (process.argv[1] === CA_BUNDLE_SCRIPT) {
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(CA_BUNDLE_SCRIPT)) {
   const out = process.argv[2];
   if (!out) {
     console.error('usage: node infra/rds-ca-bundle.ts OUTPUT.pem');

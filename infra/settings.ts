@@ -83,7 +83,7 @@ export const EXISTING_DATABASE_KEYS = ['databaseSecretArn', 'vpcId', 'subnetIds'
 export const PLACEHOLDERS = Object.freeze({
   secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pg-fanout-placeholder-set-databaseSecretArn',
   vpcId: 'vpc-00000000000000000',
-  subnetIds: ['subnet-00000000000000000'],
+  subnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'],
   securityGroupId: 'sg-00000000000000000',
   clusterId: 'pg-fanout-placeholder',
 });
@@ -221,6 +221,9 @@ function readDatabase(read: ContextReader, rdsProxy: boolean): ExistingDatabaseS
   }
 
   let proxyTarget: ProxyTarget | undefined;
+  if (rdsProxy && subnetIds.length < 2) {
+    throw new ConfigError(`subnetIds has ${subnetIds.length} subnet: an RDS Proxy needs subnets in at least two availability zones. Add another to -c subnetIds.`);
+  }
   if (rdsProxy) {
     if (proxyKeys.length !== 1) {
       throw new ConfigError(

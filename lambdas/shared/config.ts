@@ -156,6 +156,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Read the whole configuration from an environment (process.env by default) once, failing fast. */
 export function loadConfig(env: Env = process.env, overrides: Partial<BackpressureConfig> = {}): PipelineConfig {
+  // A flag that was not given arrives as undefined and must not hide the environment's value.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<BackpressureConfig>;
   const tls = optional(env, 'DATABASE_TLS') ?? 'disable';
   if (tls !== 'disable' && tls !== 'require' && tls !== 'verify-full') {
     throw new ConfigError(`DATABASE_TLS is "${tls}": use disable, require or verify-full.`);
@@ -173,7 +175,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     workerTimeoutSeconds: integer(env, 'WORKER_TIMEOUT_SECONDS'),
     visibilityTimeoutSeconds: integer(env, 'VISIBILITY_TIMEOUT_SECONDS'),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT'),
-    ...overrides,
+    ...given,
   });
   return {
     sourceTable: optional(env, 'SOURCE_TABLE') ?? DEFAULT_TABLES.sourceTable,

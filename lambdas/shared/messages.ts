@@ -26,7 +26,7 @@ export function decodeChunkMessage(body: string): ChunkMessage {
   } catch {
     throw new InvalidMessageError(`message body is not JSON (${preview(body)}): chunk messages are sent by the coordinator; move this one out of the queue.`);
   }
-  if (typeof raw !== 'object' || raw === null) throw new InvalidMessageError(`message body ${preview(body)} is not a chunk message object.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidMessageError(`message body ${preview(body)} is not a chunk message object.`);
   const o = raw as Record<string, unknown>;
   if (o.v !== VERSION) throw new InvalidMessageError(`message version ${JSON.stringify(o.v)} is not ${VERSION}: it was sent by another pg-fanout version; redeploy matching versions.`);
   if (typeof o.runId !== 'string' || !UUID.test(o.runId)) throw new InvalidMessageError(`message runId ${JSON.stringify(o.runId)} is not a run id (uuid).`);

@@ -76,7 +76,8 @@ function splitIdentifierParts(text: string, what: string): string[] {
       while (j < s.length && s[j] !== '.') j += 1;
       const raw = s.slice(i, j);
       if (!UNQUOTED_PART.test(raw)) throw bad(raw.length === 0 ? 'a part is empty' : `${JSON.stringify(raw)} is not a valid unquoted identifier`);
-      parts.push(raw.toLowerCase());
+      // PostgreSQL folds only ASCII A-Z in unquoted names (scansup.c); 'Äpfel' stays 'Äpfel'.
+      parts.push(raw.replace(/[A-Z]+/g, (m) => m.toLowerCase()));
       i = j;
     }
     if (i === s.length) break;

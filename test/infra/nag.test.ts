@@ -10,6 +10,7 @@ import { EXISTING, synthPipeline, type Synthesized } from './helpers.ts';
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const shapes: Record<string, Record<string, unknown>> = {
   'default context (placeholders)': {},
+  'default context with RDS Proxy': { rdsProxy: 'true' },
   'existing database': { ...EXISTING, databaseSecretKeyArn: KMS_KEY },
   'existing Aurora cluster behind RDS Proxy': { ...EXISTING, rdsProxy: 'true', databaseClusterId: 'orders-cluster' },
   'existing RDS instance behind RDS Proxy': { ...EXISTING, rdsProxy: 'true', databaseInstanceId: 'orders-db' },

@@ -124,7 +124,7 @@ describe('worker function', () => {
 
   test('runs in the database VPC with the given subnets and security group', () => {
     const props = template.findResources('AWS::Lambda::Function')[ids.worker]?.Properties;
-    assert.deepEqual(props?.VpcConfig, { SubnetIds: ['subnet-00000000000000000'], SecurityGroupIds: ['sg-00000000000000000'] });
+    assert.deepEqual(props?.VpcConfig, { SubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'], SecurityGroupIds: ['sg-00000000000000000'] });
   });
 });
 
@@ -155,7 +155,7 @@ describe('coordinator and schedule', () => {
       MemorySize: 512,
       Timeout: 300,
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
-      VpcConfig: { SubnetIds: ['subnet-00000000000000000'], SecurityGroupIds: ['sg-00000000000000000'] },
+      VpcConfig: { SubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'], SecurityGroupIds: ['sg-00000000000000000'] },
     });
   });
 

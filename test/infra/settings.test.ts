@@ -130,6 +130,7 @@ describe('config-rule failures name the rule', () => {
     rejects({ ...EXISTING, rdsProxy: 'true' }, /rdsProxy is true but neither databaseClusterId nor databaseInstanceId is set/);
     rejects({ ...EXISTING, rdsProxy: 'true', databaseClusterId: 'a', databaseInstanceId: 'b' }, /both databaseClusterId and databaseInstanceId are set/);
     rejects({ ...EXISTING, databaseClusterId: 'a' }, /databaseClusterId only matter with -c rdsProxy=true/);
+    rejects({ ...EXISTING, subnetIds: 'subnet-0aaaaaaaaaaaaaaa1', rdsProxy: 'true', databaseClusterId: 'a' }, /an RDS Proxy needs subnets in at least two availability zones/);
   });
 });
 

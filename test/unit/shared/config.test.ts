@@ -458,12 +458,7 @@ describe('loadConfig', () => {
 
   it(
     'keeps an environment value when the override for it is undefined',
-    {
-      todo:
-        'bug: lambdas/shared/config.ts loadConfig spreads `...overrides` after the env values, so an override key ' +
-        'present with value undefined (what local/cli.ts passes for every flag not given) erases CHUNK_ROWS etc. ' +
-        'and the default is used',
-    },
+    
     () => {
       const b = loadConfig({ CHUNK_ROWS: '500', MAX_CONCURRENCY: '8' }, { chunkRows: undefined, maxConcurrency: undefined }).backpressure;
       assert.equal(b.chunkRows, 500);

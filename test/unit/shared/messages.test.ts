@@ -105,8 +105,8 @@ describe('decodeChunkMessage rejects', () => {
     }
   });
 
-  it('a JSON array, as a message without a version', () => {
-    rejects('[]', /^message version undefined is not 1/);
+  it('a JSON array, as not a chunk message object', () => {
+    rejects('[]', /^message body "\[\]" is not a chunk message object/);
   });
 
   it('a wrong or missing version', () => {

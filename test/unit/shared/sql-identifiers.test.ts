@@ -172,12 +172,7 @@ describe('parseQualifiedName', () => {
 
   it(
     'folds only ASCII letters of an unquoted name, as PostgreSQL does in a UTF-8 database',
-    {
-      todo:
-        'bug: lambdas/shared/sql-identifiers.ts splitIdentifierParts uses String.prototype.toLowerCase(), which folds ' +
-        'non-ASCII letters too; PostgreSQL (scansup.c downcase_identifier) folds only A-Z in multibyte encodings, so ' +
-        '"Äpfel" names table Äpfel but parses to äpfel, and "İd" becomes the 3-character "i̇d"',
-    },
+    
     () => {
       assert.equal(parseColumnName('Äpfel', 'KEY_COLUMN'), 'Äpfel');
       assert.equal(parseColumnName('ÄPFEL', 'KEY_COLUMN'), 'Äpfel');
