@@ -323,6 +323,7 @@ class Sandbox {
   #settle: ((message: ChildMessage | { type: 'exit'; detail: string }) => void) | undefined;
   #logTail: Buffer[] = [];
   #logBytes = 0;
+  #killed = false;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
@@ -330,7 +331,13 @@ class Sandbox {
 
   get alive(): boolean {
     const c = this.#child;
-    return c === undefined || (c.exitCode === null && c.signalCode === null);
+    return c === undefined || (!this.#killed && c.exitCode === null && c.signalCode === null);
+  }
+
+  /** Discard the environment; `alive` is false from now on, not only once the exit is seen. */
+  #kill(): void {
+    this.#killed = true;
+    this.#child?.kill('SIGKILL');
   }
 
   async invoke(event: unknown, requestId: string): Promise<InvokeOutcome> {
@@ -341,25 +348,28 @@ class Sandbox {
     const initError = await this.#start();
     if (initError !== undefined) {
       // A failed init is reported on the invocation that caused it; the next one starts afresh.
-      this.#child?.kill('SIGKILL');
+      this.#kill();
       return { ok: false, error: initError, logTail: this.#tail() };
     }
     const child = this.#child!;
     const answer = new Promise<ChildMessage | { type: 'exit'; detail: string }>((resolve) => (this.#settle = resolve));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
-    child.send({ type: 'invoke', id: requestId, event, deadline });
+    child.send({ type: 'invoke', id: requestId, event, deadline }, (error) => {
+      if (error) this.#settle?.({ type: 'exit', detail: `the sandbox could not be reached (${error.message})` });
+    });
     const result = await Promise.race([answer, timedOut]);
     clearTimeout(timer);
     this.#settle = undefined;
     if (result === 'timeout') {
       // Lambda ends a timed-out invocation by discarding the environment; so does this.
-      child.kill('SIGKILL');
+      this.#kill();
       return { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` }, logTail: this.#tail() };
     }
     if (result.type === 'result') return { ok: true, payload: result.payload, logTail: this.#tail() };
     if (result.type === 'error') return { ok: false, error: result.error, logTail: this.#tail() };
     if (result.type === 'exit') {
+      this.#kill();
       return { ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${result.detail}` }, logTail: this.#tail() };
     }
     return { ok: false, error: { errorType: 'Runtime.Unknown', errorMessage: `unexpected message from ${name}'s sandbox: ${result.type}` }, logTail: this.#tail() };
@@ -383,6 +393,9 @@ class Sandbox {
     const { handlerModule, env, name, arn, memoryMb, log } = this.#options;
     const child = fork(THIS_FILE, [SANDBOX_FLAG, handlerModule, name, arn, String(memoryMb)], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
     this.#child = child;
+    this.#killed = false;
+    // IPC errors (a send racing the child's exit) surface through the invocation, not as a crash.
+    child.on('error', (error) => log(`[${name}] sandbox: ${error.message}`));
     for (const stream of [child.stdout!, child.stderr!]) {
       let partial = '';
       stream.on('data', (chunk: Buffer) => {

@@ -139,6 +139,8 @@ export interface PipelineConfig extends TableConfig {
   /** SQS endpoint override (LocalStack, fauxqs); unset means AWS. */
   sqsEndpoint?: string;
   region: string;
+  /** AWS_ACCESS_KEY_ID is set: use the default credential chain even against a local endpoint. */
+  hasExplicitCredentials: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Write CloudWatch EMF lines per chunk (off in the local runtime, where stdout is the terminal). */
   emitMetrics: boolean;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     deadLetterQueueUrl: optional(env, 'DEAD_LETTER_QUEUE_URL'),
     sqsEndpoint: optional(env, 'AWS_ENDPOINT_URL_SQS') ?? optional(env, 'AWS_ENDPOINT_URL'),
     region: optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+    hasExplicitCredentials: optional(env, 'AWS_ACCESS_KEY_ID') !== undefined,
     logLevel,
     emitMetrics: (optional(env, 'EMIT_METRICS') ?? 'true') !== 'false',
     staleEnqueueSeconds: integer(env, 'STALE_ENQUEUE_SECONDS') ?? 120,

@@ -127,5 +127,6 @@ async function fromSecret(config: DatabaseConfig): Promise<pg.ClientConfig> {
   for (const key of ['host', 'username', 'password'] as const) {
     if (typeof secret[key] !== 'string') throw new ConfigError(`secret ${config.secretArn} has no "${key}": store the RDS secret shape {host, port, username, password, dbname}.`);
   }
-  return { host: secret.host, port: Number(secret.port ?? 5432), user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres' };
+  // Behind an RDS Proxy the secret still names the database; DATABASE_HOST names the proxy.
+  return { host: config.host ?? secret.host, port: Number(secret.port ?? 5432), user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres' };
 }

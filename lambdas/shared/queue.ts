@@ -4,14 +4,14 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { PipelineConfig } from './config.ts';
 import { PgFanoutError } from './errors.ts';
 
-export function createSqsClient(config: Pick<PipelineConfig, 'sqsEndpoint' | 'region'>): SQSClient {
+export function createSqsClient(config: Pick<PipelineConfig, 'sqsEndpoint' | 'region'> & Partial<Pick<PipelineConfig, 'hasExplicitCredentials'>>): SQSClient {
   return new SQSClient({
     region: config.region,
     ...(config.sqsEndpoint !== undefined
       ? {
           endpoint: config.sqsEndpoint,
           // Local endpoints accept any credentials; real ones come from the default chain.
-          credentials: process.env.AWS_ACCESS_KEY_ID ? undefined : { accessKeyId: 'test', secretAccessKey: 'test' },
+          credentials: config.hasExplicitCredentials ? undefined : { accessKeyId: 'test', secretAccessKey: 'test' },
         }
       : {}),
   });

@@ -291,6 +291,7 @@ function defaultConfig(): PipelineConfig {
     deadLetterQueueUrl: undefined,
     sqsEndpoint: undefined,
     region: 'us-east-1',
+    hasExplicitCredentials: false,
     logLevel: 'info',
     emitMetrics: true,
     staleEnqueueSeconds: 120,
