@@ -369,6 +369,7 @@ describe('loadConfig', () => {
       deadLetterQueueUrl: 'http://q/dlq',
       sqsEndpoint: 'http://localhost:4566',
       region: 'eu-west-1',
+      hasExplicitCredentials: false,
       logLevel: 'debug',
       emitMetrics: false,
       staleEnqueueSeconds: 30,
