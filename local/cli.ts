@@ -31,7 +31,8 @@ mapping with isolated worker processes until the run settles, and reconciles.
 Options:
   --rows N          rows to seed when input_table does not exist (default 1000000)
   --chunk-rows N    rows per chunk (default 100000)
-  --concurrency N   worker instances at once: the event source's maximum concurrency (default 2, min 2)
+  --concurrency N   worker instances at once: the event source's maximum concurrency (default 2;
+                    1 runs a single worker here, AWS needs at least 2)
   --batch-size N    SQS records per worker invocation (default 1)
   --mode M          incremental (default: only keys above the last completed run) or full
   --worker-timeout S  worker invocation timeout in seconds (default 300; visibility = 6 x this)

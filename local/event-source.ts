@@ -38,6 +38,10 @@ export class LocalEventSource {
     this.sandboxes = Array.from({ length: options.backpressure.maxConcurrency }, () => new WorkerSandbox(options.env));
   }
 
+  get peakWorkerRssBytes(): number {
+    return Math.max(0, ...this.sandboxes.map((s) => s.peakRssBytes));
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;

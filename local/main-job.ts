@@ -39,7 +39,7 @@ export interface LocalJobResult {
 }
 
 export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobResult> {
-  const config = loadConfig(process.env, options.backpressure);
+  const config = loadConfig(process.env, options.backpressure, 'local');
   const say = (line: string) => options.out.write(`${line}\n`);
   const started = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
@@ -83,9 +83,11 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       KEY_COLUMN: config.keyColumn,
       EMIT_METRICS: 'false',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      ...backpressureToEnv(config.backpressure),
+      ...functionBackpressureEnv(config.backpressure),
     };
     Object.assign(process.env, functionEnv);
+    delete process.env.MAX_CONCURRENCY;
+    delete process.env.RESERVED_CONCURRENCY;
     const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
     const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
 
@@ -130,6 +132,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     say(`run ${run.runId}: ${run.status}`);
     say(`  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`);
     say(`  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${retries}, DLQ depth ${dlq.visible + dlq.inFlight}`);
+    say(`  worker peak RSS ${Math.round(eventSource.peakWorkerRssBytes / 2 ** 20)} MB (largest of ${eventSource.sandboxes.length} instance(s))`);
     say(`  run ${formatDuration(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s (job ${formatDuration(elapsed)} with start-up${seeded ? ' and seeding' : ''})`);
     if (run.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
     say(`  reconciliation of this run: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} written + ${formatCount(check.rejectedRows)} rejected, per chunk over ${check.chunks} chunk(s)`);
@@ -151,6 +154,12 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((e: unknown) => options.err.write(`cleanup: ${describe(e)}\n`));
   }
+}
+
+/** The functions do not use the concurrency settings (the event source does), and locally they may be 1. */
+function functionBackpressureEnv(c: BackpressureConfig): Record<string, string> {
+  const { MAX_CONCURRENCY: _m, RESERVED_CONCURRENCY: _r, ...rest } = backpressureToEnv(c);
+  return rest;
 }
 
 async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, rows: number, say: (l: string) => void): Promise<boolean> {

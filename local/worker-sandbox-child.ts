@@ -20,9 +20,9 @@ process.on('message', async (message: Invoke) => {
   };
   try {
     const response = (await (handler as unknown as (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse>)(message.event, context)) ?? { batchItemFailures: [] };
-    process.send?.({ id: message.id, ok: true, response });
+    process.send?.({ id: message.id, ok: true, response, maxRssKb: process.resourceUsage().maxRSS });
   } catch (error) {
-    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error), maxRssKb: process.resourceUsage().maxRSS });
   }
 });
 // The runtime that owns this sandbox is gone (killed with -9): end too, as Lambda would. Any open

@@ -18,6 +18,8 @@ export class WorkerSandbox {
   #ready: Promise<void> | undefined;
   #nextId = 1;
   #pending = new Map<number, (outcome: InvokeOutcome) => void>();
+  /** Largest resident set this instance reported, in bytes (what a Lambda's memory size must hold). */
+  peakRssBytes = 0;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.#env = env;
@@ -64,8 +66,9 @@ export class WorkerSandbox {
     const child = fork(CHILD, [], { env: this.#env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#child = child;
     this.#ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: { ready?: boolean; id?: number; ok?: boolean; response?: SQSBatchResponse; error?: string }) => {
+      const onMessage = (m: { ready?: boolean; id?: number; ok?: boolean; response?: SQSBatchResponse; error?: string; maxRssKb?: number }) => {
         if (m.ready) return resolve();
+        if (m.maxRssKb !== undefined) this.peakRssBytes = Math.max(this.peakRssBytes, m.maxRssKb * 1024);
         const settle = m.id === undefined ? undefined : this.#pending.get(m.id);
         if (settle === undefined) return;
         this.#pending.delete(m.id!);

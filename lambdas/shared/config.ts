@@ -52,10 +52,16 @@ const LIMITS = {
 } as const satisfies Record<keyof BackpressureConfig, readonly [number, number]>;
 
 /**
+ * Where the settings run. The local runtime may run a single worker instance (a benchmark of one
+ * worker); AWS's event source needs a maximum concurrency of at least 2.
+ */
+export type Runtime = 'aws' | 'local';
+
+/**
  * Merge `overrides` over the defaults and check every rule. When the worker timeout is changed
  * and the visibility timeout is not, the visibility timeout follows the 6x rule.
  */
-export function resolveBackpressure(overrides: Partial<BackpressureConfig> = {}): BackpressureConfig {
+export function resolveBackpressure(overrides: Partial<BackpressureConfig> = {}, runtime: Runtime = 'aws'): BackpressureConfig {
   const defined = Object.fromEntries(
     Object.entries(overrides).filter(([, v]) => v !== undefined),
   ) as Partial<BackpressureConfig>;
@@ -66,7 +72,7 @@ export function resolveBackpressure(overrides: Partial<BackpressureConfig> = {})
   if (defined.reservedConcurrency === undefined && merged.maxConcurrency > merged.reservedConcurrency) {
     merged.reservedConcurrency = merged.maxConcurrency;
   }
-  checkBackpressure(merged);
+  checkBackpressure(merged, runtime);
   return merged;
 }
 
@@ -74,9 +80,10 @@ export function minimumVisibility(c: Pick<BackpressureConfig, 'workerTimeoutSeco
   return 6 * c.workerTimeoutSeconds + c.maxBatchingWindowSeconds;
 }
 
-export function checkBackpressure(c: BackpressureConfig): void {
-  for (const [key, [min, max]] of Object.entries(LIMITS) as [keyof BackpressureConfig, readonly [number, number]][]) {
+export function checkBackpressure(c: BackpressureConfig, runtime: Runtime = 'aws'): void {
+  for (const [key, [awsMin, max]] of Object.entries(LIMITS) as [keyof BackpressureConfig, readonly [number, number]][]) {
     const value = c[key];
+    const min = runtime === 'local' && (key === 'maxConcurrency' || key === 'reservedConcurrency') ? 1 : awsMin;
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new ConfigError(`${key} is ${value}: it must be a whole number from ${min} to ${max}.`);
     }
@@ -157,7 +164,7 @@ export const DEFAULT_TABLES: Readonly<TableConfig> = Object.freeze({
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Read the whole configuration from an environment (process.env by default) once, failing fast. */
-export function loadConfig(env: Env = process.env, overrides: Partial<BackpressureConfig> = {}): PipelineConfig {
+export function loadConfig(env: Env = process.env, overrides: Partial<BackpressureConfig> = {}, runtime: Runtime = 'aws'): PipelineConfig {
   // A flag that was not given arrives as undefined and must not hide the environment's value.
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<BackpressureConfig>;
   const tls = optional(env, 'DATABASE_TLS') ?? 'disable';
@@ -178,7 +185,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     visibilityTimeoutSeconds: integer(env, 'VISIBILITY_TIMEOUT_SECONDS'),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT'),
     ...given,
-  });
+  }, runtime);
   return {
     sourceTable: optional(env, 'SOURCE_TABLE') ?? DEFAULT_TABLES.sourceTable,
     targetTable: optional(env, 'TARGET_TABLE') ?? DEFAULT_TABLES.targetTable,

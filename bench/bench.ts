@@ -1,0 +1,198 @@
+// `npm run bench`: pg-fanout end to end (the same path as `npm start`) against the in-database
+// INSERT … SELECT and a naive client loop, on the same data in the same run, with repeats. Also a
+// chunk-size sweep (rows/s and worker peak RSS) and planning time on 10M skewed keys.
+// Writes bench/results/latest.json and bench/results/latest.svg. Never part of `npm test`.
+import { spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { seedInputTable } from '../local/seed.ts';
+import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
+import { resolveTables } from '../lambdas/shared/table-schema.ts';
+import { readKeyBounds } from '../lambdas/coordinator/key-bounds.ts';
+import { planChunks } from '../lambdas/coordinator/plan.ts';
+import { MIN_KEY } from '../lambdas/shared/keys.ts';
+import { inDatabaseInsertSelect, naiveClientLoop } from './baselines.ts';
+import { barChartSvg, type Bar } from './chart.ts';
+import { cpuSnapshot } from './cpu.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '2000000' },
+    repeats: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '1,2,4' },
+    'chunk-sizes': { type: 'string', default: '10000,100000,1000000' },
+    'chunk-rows': { type: 'string', default: '100000' },
+    'planning-rows': { type: 'string', default: '10000000' },
+    'skip-naive': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (flags.help) {
+  console.log(`npm run bench -- [--rows N] [--repeats N] [--concurrency 1,2,4] [--chunk-sizes 10000,100000,1000000]
+                 [--chunk-rows N] [--planning-rows N] [--skip-naive] [--out DIR]
+Uses DATABASE_URL's server when set (a database pgfanout_bench is created there), else an embedded PostgreSQL.`);
+  process.exit(0);
+}
+const ROWS = Number(flags.rows);
+const REPEATS = Number(flags.repeats);
+const CLI = fileURLToPath(new URL('../local/cli.ts', import.meta.url));
+
+interface Sample {
+  seconds: number;
+  rowsPerSecond: number;
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
+  wallSeconds?: number;
+  workerPeakRssMb?: number;
+}
+interface Measurement {
+  method: string;
+  concurrency?: number;
+  chunkRows?: number;
+  samples: Sample[];
+  median: number;
+  min: number;
+  max: number;
+  ratioToInDatabase?: number;
+}
+
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
+const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
+const admin = new pg.Client(serverUrl);
+await admin.connect();
+await admin.query('DROP DATABASE IF EXISTS pgfanout_bench WITH (FORCE)');
+await admin.query(`CREATE DATABASE pgfanout_bench ENCODING 'UTF8' TEMPLATE template0`);
+const benchUrl = Object.assign(new URL(serverUrl), { pathname: '/pgfanout_bench' }).toString();
+const db = new pg.Client(benchUrl);
+await db.connect();
+const version = (await db.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+
+log(`# pg-fanout benchmark — ${new Date().toISOString()}`);
+log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+log(`database: ${version.split(',')[0]} (${embedded ? 'embedded' : 'DATABASE_URL'})`);
+log(`seeding ${ROWS.toLocaleString('en-US')} rows …`);
+await seedInputTable(db as unknown as pg.PoolClient, 'public.input_table', ROWS);
+await db.query(`CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int)`);
+await db.query('VACUUM ANALYZE input_table');
+
+async function reset(): Promise<void> {
+  await db.query('TRUNCATE output_table');
+  await db.query(`DO $$ BEGIN IF to_regclass('etl.rejects') IS NOT NULL THEN TRUNCATE etl.rejects; UPDATE etl.runs SET status = 'cancelled' WHERE status = 'running'; END IF; END $$`);
+  await db.query('CHECKPOINT');
+}
+
+async function timed(fn: () => Promise<Partial<Sample> | void>): Promise<Sample> {
+  await reset();
+  const cpu0 = cpuSnapshot();
+  const t0 = performance.now();
+  const extra = (await fn()) ?? {};
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSnapshot();
+  const seconds = extra.seconds ?? wall;
+  return {
+    seconds,
+    rowsPerSecond: ROWS / seconds,
+    serverCpuSeconds: cpu1.server - cpu0.server,
+    clientCpuSeconds: cpu1.client - cpu0.client,
+    wallSeconds: wall,
+    ...(extra.workerPeakRssMb !== undefined ? { workerPeakRssMb: extra.workerPeakRssMb } : {}),
+  };
+}
+
+async function pgFanoutRun(concurrency: number, chunkRows: number): Promise<Partial<Sample>> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'local', '--mode', 'full', '--concurrency', String(concurrency), '--chunk-rows', String(chunkRows)], {
+      env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`pg-fanout exited ${code}: ${stderr}\n${stdout}`))));
+  });
+  const runId = /run ([0-9a-f-]{36}): completed/.exec(out)?.[1];
+  if (!runId || !/reconciliation of the whole table: exact/.test(out)) throw new Error(`pg-fanout did not complete exactly:\n${out}`);
+  const r = await db.query<{ s: number }>(`SELECT extract(epoch FROM finished_at - created_at)::float8 AS s FROM etl.runs WHERE run_id = $1`, [runId]);
+  const rss = Number(/worker peak RSS (\d+) MB/.exec(out)?.[1] ?? Number.NaN);
+  return { seconds: r.rows[0]!.s, workerPeakRssMb: rss };
+}
+
+async function measure(method: string, fn: () => Promise<Partial<Sample> | void>, extra: Partial<Measurement> = {}): Promise<Measurement> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < REPEATS; i += 1) samples.push(await timed(fn));
+  const rates = samples.map((s) => s.rowsPerSecond);
+  const m: Measurement = { method, ...extra, samples, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+  const cpu = samples.map((s) => `server ${s.serverCpuSeconds.toFixed(1)}s / client ${s.clientCpuSeconds.toFixed(1)}s`)[Math.floor(samples.length / 2)];
+  const rss = samples.some((s) => s.workerPeakRssMb !== undefined) ? `, worker peak RSS ${Math.max(...samples.map((s) => s.workerPeakRssMb ?? 0))} MB` : '';
+  log(`  ${method.padEnd(42)} ${Math.round(m.median).toLocaleString('en-US').padStart(10)} rows/s  (min ${Math.round(m.min).toLocaleString('en-US')}, max ${Math.round(m.max).toLocaleString('en-US')}; ${cpu} CPU${rss})`);
+  return m;
+}
+
+const results: Measurement[] = [];
+log(`\n## Methods (${REPEATS} repeats each, median rows/s; each on a freshly emptied target)`);
+const inDb = await measure('in-database INSERT … SELECT', async () => {
+  await inDatabaseInsertSelect(db);
+});
+results.push(inDb);
+if (!flags['skip-naive']) results.push(await measure('naive client (SELECT pages + INSERT)', async () => {
+  await naiveClientLoop(db);
+}));
+const chunkRows = Number(flags['chunk-rows']);
+for (const c of flags.concurrency.split(',').map(Number)) {
+  results.push(await measure(`pg-fanout end to end, concurrency ${c}`, () => pgFanoutRun(c, chunkRows), { concurrency: c, chunkRows }));
+}
+for (const m of results) m.ratioToInDatabase = m.median / inDb.median;
+
+log(`\n## Ratios to the in-database INSERT … SELECT`);
+for (const m of results) log(`  ${m.method.padEnd(42)} ${m.ratioToInDatabase!.toFixed(2)} x`);
+
+log(`\n## Chunk size sweep (pg-fanout, concurrency 2)`);
+const sweep: Measurement[] = [];
+for (const size of flags['chunk-sizes'].split(',').map(Number)) {
+  sweep.push(await measure(`pg-fanout, ${size.toLocaleString('en-US')} rows per chunk`, () => pgFanoutRun(2, size), { concurrency: 2, chunkRows: size }));
+}
+const at = (n: number) => sweep.find((m) => m.chunkRows === n);
+if (at(10_000) && at(100_000)) log(`  10k vs 100k rows per chunk: ${((1 - at(10_000)!.median / at(100_000)!.median) * 100).toFixed(1)}% slower`);
+
+log(`\n## Planning ${Number(flags['planning-rows']).toLocaleString('en-US')} skewed keys (99% dense, 1% spread to 1e15)`);
+const planningRows = Number(flags['planning-rows']);
+await db.query(`CREATE TABLE plan_input (id bigint PRIMARY KEY, name text, age int)`);
+await db.query(`INSERT INTO plan_input SELECT g, NULL, NULL FROM generate_series(1, $1::bigint) g`, [Math.round(planningRows * 0.99)]);
+await db.query(`INSERT INTO plan_input SELECT 1000000000 + g * (1000000000000000 / $1::bigint), NULL, NULL FROM generate_series(1, $1::bigint) g`, [Math.round(planningRows * 0.01)]);
+await db.query('VACUUM ANALYZE plan_input');
+const tables = await resolveTables(db as unknown as pg.PoolClient, { sourceTable: 'plan_input', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: false });
+const planTimes: number[] = [];
+let chunkCount = 0;
+for (let i = 0; i < REPEATS; i += 1) {
+  const t0 = performance.now();
+  const bounds = await readKeyBounds(db as unknown as pg.PoolClient, tables, chunkRows, null);
+  const chunks = planChunks({ domainLo: MIN_KEY, domainHi: null, chunkStarts: bounds.chunkStarts, totalRows: bounds.totalRows, rowsPerChunk: BigInt(chunkRows) });
+  planTimes.push((performance.now() - t0) / 1000);
+  chunkCount = chunks.length;
+}
+const planning = { rows: planningRows, chunkRows, chunks: chunkCount, medianSeconds: median(planTimes), minSeconds: Math.min(...planTimes), maxSeconds: Math.max(...planTimes) };
+log(`  ${chunkCount} chunks of ${chunkRows.toLocaleString('en-US')} rows planned in ${planning.medianSeconds.toFixed(2)} s (median; min ${planning.minSeconds.toFixed(2)}, max ${planning.maxSeconds.toFixed(2)})`);
+
+await mkdir(flags.out, { recursive: true });
+const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: version }, rows: ROWS, repeats: REPEATS, results, sweep, planning };
+await writeFile(`${flags.out}/latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+const bars: Bar[] = [...results, ...sweep.filter((m) => m.chunkRows !== chunkRows || m.concurrency !== 2)].map((m) => ({
+  label: m.chunkRows !== undefined && m.chunkRows !== chunkRows ? `pg-fanout c=2, ${m.chunkRows.toLocaleString('en-US')}/chunk` : m.method.replace('pg-fanout end to end, concurrency ', 'pg-fanout, concurrency '),
+  rowsPerSecond: m.median, min: m.min, max: m.max,
+}));
+await writeFile(`${flags.out}/latest.svg`, barChartSvg(`pg-fanout vs baselines, ${ROWS.toLocaleString('en-US')} rows (${cpus().length} cores)`, bars));
+log(`\nwrote ${flags.out}/latest.json and ${flags.out}/latest.svg`);
+await db.end();
+await admin.query('DROP DATABASE IF EXISTS pgfanout_bench WITH (FORCE)');
+await admin.end();
+await embedded?.stop();
+process.exit(0);
