@@ -45,6 +45,8 @@ export class LocalEventSource {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    // Instances are started up front, like provisioned concurrency: a run measures chunks, not cold starts.
+    for (const sandbox of this.sandboxes) void sandbox.warm();
     this.#loops = this.sandboxes.map((sandbox) => this.#poll(sandbox));
   }
 

@@ -10,6 +10,7 @@ import { preparePipeline } from '../lambdas/shared/pipeline.ts';
 import { createSqsClient } from '../lambdas/shared/queue.ts';
 import { parseQualifiedName, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
 import type { StartRunResult } from '../lambdas/coordinator/start-run.ts';
+import type { ResolvedTables } from '../lambdas/shared/table-schema.ts';
 import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
@@ -88,34 +89,33 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     Object.assign(process.env, functionEnv);
     delete process.env.MAX_CONCURRENCY;
     delete process.env.RESERVED_CONCURRENCY;
-    const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
-    const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
-
-    let start: StartRunResult;
-    if (options.attachRunId !== undefined) {
-      const runId = options.attachRunId;
-      const existing = await withClient(pool, (c) => getRun(c, runId));
-      if (existing.status === 'failed') await withClient(pool, (c) => reopenRun(c, runId));
-      say(`attached to run ${runId} (${existing.status}): processing what is in the queue`);
-      start = { runId, started: false, status: 'running', chunks: existing.chunksTotal, enqueued: 0, mode: existing.mode };
-    } else {
-      start = await invokeCoordinator({ mode: options.mode });
-    }
-    if (options.attachRunId !== undefined) {
-      // attached: nothing to start
-    } else if (!start.started && start.status === 'running') {
-      say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
-      start = await invokeCoordinator({ action: 'resume', runId: start.runId });
-    } else {
-      say(`run ${start.runId} started (${options.mode}): ${formatCount(start.chunks)} chunks of about ${formatCount(config.backpressure.chunkRows)} rows`);
-    }
-
-    const tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
+    // The event source mapping exists before any run, as in AWS: instances warm up while the
+    // coordinator plans and enqueues.
     const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...process.env, ...functionEnv } });
-    say(`workers:  up to ${config.backpressure.maxConcurrency} isolated instances, batch size ${config.backpressure.batchSize}, 2 connections each`);
     eventSource.start();
     let run: RunRow;
+    let start: StartRunResult;
+    let tables: ResolvedTables;
     try {
+      const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
+      const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
+      if (options.attachRunId !== undefined) {
+        const runId = options.attachRunId;
+        const existing = await withClient(pool, (c) => getRun(c, runId));
+        if (existing.status === 'failed') await withClient(pool, (c) => reopenRun(c, runId));
+        say(`attached to run ${runId} (${existing.status}): processing what is in the queue`);
+        start = { runId, started: false, status: 'running', chunks: existing.chunksTotal, enqueued: 0, mode: existing.mode };
+      } else {
+        start = await invokeCoordinator({ mode: options.mode });
+        if (!start.started && start.status === 'running') {
+          say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
+          start = await invokeCoordinator({ action: 'resume', runId: start.runId });
+        } else {
+          say(`run ${start.runId} started (${options.mode}): ${formatCount(start.chunks)} chunks of about ${formatCount(config.backpressure.chunkRows)} rows`);
+        }
+      }
+      tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
+      say(`workers:  up to ${config.backpressure.maxConcurrency} isolated instances, batch size ${config.backpressure.batchSize}, 2 connections each`);
       run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, started);
       if (run.status === 'failed') await waitForDeadLetters(sqs, queues.queueUrl, config);
     } finally {

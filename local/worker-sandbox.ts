@@ -29,8 +29,17 @@ export class WorkerSandbox {
     return this.#child?.pid;
   }
 
+  /** Start the instance ahead of the first event (its init runs now: module scope, connections). */
+  warm(): Promise<void> {
+    return this.#start().catch(() => undefined);
+  }
+
   async invoke(event: SQSEvent, timeoutMs: number): Promise<InvokeOutcome> {
-    await this.#start();
+    try {
+      await this.#start();
+    } catch (error) {
+      return { kind: 'crashed', signal: null, code: null };
+    }
     const child = this.#child!;
     const id = this.#nextId++;
     return new Promise<InvokeOutcome>((resolve) => {

@@ -103,7 +103,7 @@ export async function waitForLocalStack(endpoint: string, timeoutMs = 120_000): 
       last = 'its ready.d init scripts are still running';
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      last = describe((error as { cause?: unknown }).cause ?? error);
+      last = fetchFailure(error);
     }
     if (Date.now() > deadline) {
       throw new ConfigError(
@@ -202,7 +202,7 @@ ${DEFAULT_LOCALSTACK_ENDPOINT}), AWS_REGION (default ${DEFAULT_REGION}).\n`);
   say('  npm run localstack:e2e                         # seed rows, invoke the coordinator, verify every row');
   say(`  export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${region}`);
   say(`  export DATABASE_URL=${COMPOSE_DATABASE_URL} COORDINATOR_FUNCTION=${outputs.CoordinatorFunctionName}`);
-  say('  npx pg-fanout run --mode full && npx pg-fanout status --watch');
+  say('  node local/cli.ts run --mode full && node local/cli.ts status --watch');
   return 0;
 }
 
@@ -215,4 +215,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     code = 1;
   }
   process.exit(code);
+}
+
+/** fetch reports "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND, a timeout) in `cause`. */
+function fetchFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }

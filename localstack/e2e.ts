@@ -382,7 +382,7 @@ async function checkReachable(endpoint: string): Promise<void> {
     await fetch(new URL('/_localstack/health', endpoint), { signal: AbortSignal.timeout(5000) });
   } catch (error) {
     throw new EndToEndError(
-      `nothing answers at ${endpoint} (${describe((error as { cause?: unknown }).cause ?? error)}): start LocalStack with \`docker compose -f localstack/docker-compose.yml up -d --wait\` and deploy with \`npm run localstack:deploy\`, or set AWS_ENDPOINT_URL.`,
+      `nothing answers at ${endpoint} (${fetchFailure(error)}): start LocalStack with \`docker compose -f localstack/docker-compose.yml up -d --wait\` and deploy with \`npm run localstack:deploy\`, or set AWS_ENDPOINT_URL.`,
     );
   }
 }
@@ -406,4 +406,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     code = error instanceof UsageError ? 2 : 1;
   }
   process.exit(code);
+}
+
+/** fetch reports "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND, a timeout) in `cause`. */
+function fetchFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }

@@ -276,15 +276,25 @@ export async function markEnqueueComplete(client: PoolClient, runId: string): Pr
  * chunk as the ledger has it; undefined when the ledger has no such chunk.
  */
 export async function countAttempt(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkRow | undefined> {
-  const { rows } = await client.query(
-    `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
-            started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
-      WHERE run_id = $1 AND chunk_no = $2
-      RETURNING run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
-                last_error, enqueued_at IS NOT NULL AS enqueued`,
-    [runId, chunkNo],
-  );
-  return rows[0] && toChunk(rows[0]);
+  // Its own short transaction with an asynchronous commit: a counter lost in a server crash is
+  // harmless, and waiting for a WAL flush here would cost every chunk a few milliseconds.
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL synchronous_commit = off');
+    const { rows } = await client.query(
+      `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
+              started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
+        WHERE run_id = $1 AND chunk_no = $2
+        RETURNING run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
+                  last_error, enqueued_at IS NOT NULL AS enqueued`,
+      [runId, chunkNo],
+    );
+    await client.query('COMMIT');
+    return rows[0] && toChunk(rows[0]);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Inside the chunk's transaction: lock the chunk row so concurrent copies of one chunk serialise. */

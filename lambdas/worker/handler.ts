@@ -31,6 +31,10 @@ function chunkContext(): Promise<ChunkContext> {
   return context;
 }
 
+// Connect and resolve the tables during init, so the first record does not wait for it; a failure
+// here is not fatal: the first invocation tries again and reports it.
+chunkContext().catch(() => undefined);
+
 async function recordHandler(record: SQSRecord): Promise<void> {
   const ctx = await chunkContext();
   try {
