@@ -32,7 +32,7 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const s = props.settings;
 
-    this.database = new DatabaseAccess(this, 'Database', { database: s.database, rdsProxy: s.rdsProxy, logRetention: s.logRetentionDays });
+    this.database = new DatabaseAccess(this, 'Database', { database: s.database, rdsProxy: s.rdsProxy, tls: s.databaseTls, logRetention: s.logRetentionDays });
     this.workQueue = new WorkQueue(this, 'WorkQueue', { backpressure: s.backpressure });
 
     const environment: Record<string, string> = {

@@ -10,6 +10,7 @@ import {
   parseWholeNumber,
   resolveBackpressure,
   type BackpressureConfig,
+  type DatabaseTls,
   type PipelineConfig,
   type RunMode,
   type TableConfig,
@@ -57,6 +58,8 @@ export interface PipelineSettings {
   stackName: string;
   database: ExistingDatabaseSettings | DemoDatabaseSettings;
   rdsProxy: boolean;
+  /** How the functions secure their database connection (verify-full in production). */
+  databaseTls: DatabaseTls;
   tables: TableConfig;
   backpressure: BackpressureConfig;
   workerMemoryMb: number;
@@ -116,6 +119,10 @@ export function readSettings(context: ContextSource): PipelineSettings {
 
   const rdsProxy = read.boolean('rdsProxy', false);
   const database = readDatabase(read, rdsProxy);
+  const databaseTls = read.string('databaseTls') ?? 'verify-full';
+  if (databaseTls !== 'verify-full' && databaseTls !== 'require' && databaseTls !== 'disable') {
+    throw new ConfigError(`databaseTls is "${databaseTls}": use verify-full (production), require, or disable (LocalStack only).`);
+  }
 
   const logLevel = read.string('logLevel') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -143,6 +150,7 @@ export function readSettings(context: ContextSource): PipelineSettings {
     stackName,
     database,
     rdsProxy,
+    databaseTls,
     tables: {
       sourceTable: read.string('sourceTable') ?? DEFAULT_TABLES.sourceTable,
       targetTable: read.string('targetTable') ?? DEFAULT_TABLES.targetTable,

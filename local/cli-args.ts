@@ -1,7 +1,7 @@
 // Pure argument handling for the CLI: flags to typed options, one-line errors that name the flag.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../lambdas/shared/errors.ts';
-import { parseWholeNumber } from '../lambdas/shared/config.ts';
+import { parseRunMode, parseWholeNumber, type RunMode } from '../lambdas/shared/config.ts';
 
 export class UsageError extends ConfigError {
   override name = 'UsageError';
@@ -26,5 +26,14 @@ export function wholeNumberFlag(value: string | undefined, flag: string): number
     return parseWholeNumber(value.replaceAll('_', ''), flag);
   } catch {
     throw new UsageError(`${flag} is ${JSON.stringify(value)}: give a whole number, e.g. ${flag} 100000.`);
+  }
+}
+
+export function runModeFlag(value: string | undefined): RunMode | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseRunMode(value, '--mode');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
 }

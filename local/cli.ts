@@ -2,8 +2,7 @@
 // pg-fanout's command line: the local main job and the operator commands. Every command has
 // --help; bad arguments are explained in one line and exit non-zero.
 import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
-import { parseRunMode } from '../lambdas/shared/config.ts';
-import { parseFlags, UsageError, wholeNumberFlag } from './cli-args.ts';
+import { parseFlags, runModeFlag, UsageError, wholeNumberFlag } from './cli-args.ts';
 
 const HELP = `pg-fanout — parallel, exactly-once PostgreSQL ETL (COPY out -> transform -> COPY in)
 
@@ -63,6 +62,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function runIdFlag(value: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) {
+    throw new UsageError(`--run ${JSON.stringify(value)} is not a run id (a uuid); find it with \`pg-fanout status\`.`);
+  }
+  return value;
+}
+
 async function localCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     rows: { type: 'string' },
@@ -82,7 +88,7 @@ async function localCommand(argv: string[]): Promise<number> {
   const { runLocalJob } = await import('./main-job.ts');
   const result = await runLocalJob({
     rows: wholeNumberFlag(values.rows, '--rows') ?? 1_000_000,
-    mode: values.mode === undefined ? 'incremental' : parseRunMode(values.mode, '--mode'),
+    mode: runModeFlag(values.mode) ?? 'incremental',
     backpressure: {
       chunkRows: wholeNumberFlag(values['chunk-rows'], '--chunk-rows'),
       maxConcurrency: concurrency,
@@ -90,7 +96,7 @@ async function localCommand(argv: string[]): Promise<number> {
       workerTimeoutSeconds: wholeNumberFlag(values['worker-timeout'], '--worker-timeout'),
     },
     stateDir: values['state-dir'] ?? '.pg-fanout',
-    ...(values.run !== undefined ? { attachRunId: values.run } : {}),
+    ...(values.run !== undefined ? { attachRunId: runIdFlag(values.run) } : {}),
     progress: process.stderr.isTTY ? 'tty' : 'plain',
     out: process.stdout,
     err: process.stderr,

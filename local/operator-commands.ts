@@ -6,7 +6,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, StartMessageMoveTaskCommand, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { loadConfig, parseRunMode, required, type PipelineConfig } from '../lambdas/shared/config.ts';
+import { loadConfig, required, type PipelineConfig } from '../lambdas/shared/config.ts';
 import { openPool, withClient, type Pool } from '../lambdas/shared/db.ts';
 import { PgFanoutError } from '../lambdas/shared/errors.ts';
 import { getRun, latestRun, listChunks, runProgress } from '../lambdas/shared/ledger.ts';
@@ -14,7 +14,8 @@ import { preparePipeline } from '../lambdas/shared/pipeline.ts';
 import { createSqsClient } from '../lambdas/shared/queue.ts';
 import type { StartRunResult } from '../lambdas/coordinator/start-run.ts';
 import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
-import { parseFlags, UsageError } from './cli-args.ts';
+import { parseFlags, runModeFlag, UsageError } from './cli-args.ts';
+import { ledgerExists } from '../lambdas/shared/ledger-schema.ts';
 import { formatCount, formatDuration, progressLine } from './progress.ts';
 import { describeMismatch, reconcileRun } from './reconcile.ts';
 
@@ -71,7 +72,7 @@ enqueuing to WORK_QUEUE_URL. A run already active is joined, not duplicated. Def
     return 0;
   }
   const config = loadConfig();
-  const mode = values.mode === undefined ? 'incremental' : parseRunMode(values.mode, '--mode');
+  const mode = runModeFlag(values.mode) ?? 'incremental';
   const result = await invokeCoordinator(config, { mode }, values.function ?? process.env.COORDINATOR_FUNCTION);
   out(result.started ? `run ${result.runId} started (${result.mode}): ${result.chunks} chunks enqueued` : `run ${result.runId} is already active (${result.status}): nothing new started`);
   return 0;
@@ -107,7 +108,11 @@ rows/s, ETA, and failed chunks with their last error. --watch refreshes until th
   if (!(interval > 0)) throw new UsageError(`status: --interval ${JSON.stringify(values.interval)} must be a positive number of seconds.`);
   return withLedger(async (pool) => {
     for (;;) {
-      const r = wanted === undefined ? await withClient(pool, (c) => latestRun(c)) : await withClient(pool, (c) => getRun(c, wanted));
+      const r = !(await withClient(pool, (c) => ledgerExists(c)))
+        ? undefined
+        : wanted === undefined
+          ? await withClient(pool, (c) => latestRun(c))
+          : await withClient(pool, (c) => getRun(c, wanted));
       if (r === undefined) {
         out('no runs yet: start one with `pg-fanout run` (or `npm start` locally).');
         return 0;

@@ -13,9 +13,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
-} from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { environment } from '../lambdas/shared/config.ts';
 import { ConfigError, describe, PgFanoutError } from '../lambdas/shared/errors.ts';
@@ -35,8 +32,7 @@ export interface DatabaseTarget {
 
 /**
  * Context for LocalStack on top of cdk.json: the compose database as an existing database, TLS off,
- * no schedule. `databaseTls` is read by a stack that supports it; with one that does not, the
- * deploy script sets DATABASE_TLS on the functions after the deploy (and says so).
+ * no schedule (EventBridge Scheduler does not fire in LocalStack).
  */
 export function localStackContext(target: DatabaseTarget): Record<string, string> {
   return {
@@ -141,20 +137,6 @@ export async function findDatabaseTarget(clients: Clients): Promise<DatabaseTarg
   }
 }
 
-/**
- * Until the stack reads `databaseTls`, its functions come out with DATABASE_TLS=verify-full, which
- * the compose PostgreSQL (no certificate) cannot satisfy: set it on the deployed functions.
- */
-async function ensureTlsDisabled(lambda: LambdaClient, functionName: string, say: (line: string) => void): Promise<void> {
-  await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 300 }, { FunctionName: functionName });
-  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-  const variables = config.Environment?.Variables ?? {};
-  if (variables.DATABASE_TLS === 'disable') return;
-  say(`note: ${functionName} has DATABASE_TLS=${variables.DATABASE_TLS ?? '(unset)'} because the stack has no databaseTls context key yet; setting DATABASE_TLS=disable on the deployed function`);
-  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: { ...variables, DATABASE_TLS: 'disable' } } }));
-  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300 }, { FunctionName: functionName });
-}
-
 function run(command: string, args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
@@ -190,12 +172,6 @@ ${DEFAULT_LOCALSTACK_ENDPOINT}), AWS_REGION (default ${DEFAULT_REGION}).\n`);
   await run(process.execPath, [cdklocal, ...deployArguments(localStackContext(target), argv)], cdkEnv);
 
   const outputs = await readStackOutputs();
-  const lambda = new LambdaClient(clients);
-  try {
-    for (const name of [outputs.CoordinatorFunctionName, outputs.WorkerFunctionName]) if (name) await ensureTlsDisabled(lambda, name, say);
-  } finally {
-    lambda.destroy();
-  }
   say('');
   say(`deployed: coordinator ${outputs.CoordinatorFunctionName}, worker ${outputs.WorkerFunctionName ?? '?'} (outputs in ${relative(REPO_ROOT, OUTPUTS_FILE)})`);
   say('next:');

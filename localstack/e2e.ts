@@ -94,11 +94,13 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   });
-  // A dry run first: a wrong name or endpoint fails here, before any row is seeded.
-  await invokeCoordinator(lambda, options.coordinatorFunction, {}, 'DryRun');
-  const pool = await openPool(database, { max: 2, applicationName: 'pg-fanout-e2e' });
+  let pool: Pool | undefined;
   try {
-    const seeded = await withClient(pool, (c) => seedRows(c, options.sourceTable ?? DEFAULT_TABLES.sourceTable, options.keyColumn ?? DEFAULT_TABLES.keyColumn, options.rows));
+    // A dry run first: a wrong name or endpoint fails here, before any row is seeded.
+    await invokeCoordinator(lambda, options.coordinatorFunction, {}, 'DryRun');
+    pool = await openPool(database, { max: 2, applicationName: 'pg-fanout-e2e' });
+    const db = pool;
+    const seeded = await withClient(db, (c) => seedRows(c, options.sourceTable ?? DEFAULT_TABLES.sourceTable, options.keyColumn ?? DEFAULT_TABLES.keyColumn, options.rows));
     log(`seeded ${formatCount(options.rows)} rows, keys ${seeded.first}..${seeded.last}`);
 
     const started = Date.now();
@@ -109,11 +111,11 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       );
     }
     log(`run ${start.runId} started (${start.mode}): ${formatCount(start.chunks)} chunk(s) enqueued`);
-    const run = await waitForRun(pool, start.runId, started, options, log);
-    const verdict = await verifyRun(pool, run, seeded);
+    const run = await waitForRun(db, start.runId, started, options, log);
+    const verdict = await verifyRun(db, run, seeded);
     return { ...verdict, runMs: Date.now() - started, seeded: { ...seeded, rows: options.rows } };
   } finally {
-    await pool.end();
+    await pool?.end();
     lambda.destroy();
   }
 }

@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-rds';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { DatabaseTls } from '../../lambdas/shared/config.ts';
 import type { DemoDatabaseSettings, ExistingDatabaseSettings } from '../settings.ts';
 import { CA_BUNDLE_PATH_IN_LAMBDA } from '../rds-ca-bundle.ts';
 import { DemoDatabase } from './demo-database.ts';
@@ -31,6 +32,12 @@ export interface DatabaseAccessProps {
    * @default false
    */
   readonly rdsProxy?: boolean;
+  /**
+   * TLS to the database: verify-full checks the server against the RDS CA bundle shipped with the
+   * functions; `disable` exists for LocalStack's plain PostgreSQL only.
+   * @default 'verify-full'
+   */
+  readonly tls?: DatabaseTls;
   /**
    * Retention of the logs this construct creates (the demo VPC's flow log).
    * @default RetentionDays.ONE_MONTH
@@ -101,10 +108,11 @@ export class DatabaseAccess extends Construct {
       }
     }
 
+    const tls = props.tls ?? 'verify-full';
     this.environment = {
       DATABASE_SECRET_ARN: this.secret.secretArn,
-      DATABASE_TLS: 'verify-full',
-      DATABASE_CA_FILE: CA_BUNDLE_PATH_IN_LAMBDA,
+      DATABASE_TLS: tls,
+      ...(tls === 'verify-full' ? { DATABASE_CA_FILE: CA_BUNDLE_PATH_IN_LAMBDA } : {}),
     };
 
     if (props.rdsProxy) {

@@ -85,3 +85,9 @@ export async function migrateLedger(client: PoolClient): Promise<void> {
     throw error;
   }
 }
+
+/** Whether any pipeline has run against this database yet (the ledger is created on first use). */
+export async function ledgerExists(client: PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('etl.runs') IS NOT NULL AS present`);
+  return rows[0]?.present ?? false;
+}

@@ -31,6 +31,6 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
 /** The runner's DATABASE_URL must not leak into a CLI run that a test points elsewhere. */
 function withoutPipelineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
-  for (const k of ['DATABASE_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS', 'SOURCE_TABLE', 'TARGET_TABLE', 'KEY_COLUMN', 'WORK_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL']) delete copy[k];
+  for (const k of ['DATABASE_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS', 'SOURCE_TABLE', 'TARGET_TABLE', 'KEY_COLUMN', 'WORK_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'COORDINATOR_FUNCTION', 'AWS_ENDPOINT_URL_LAMBDA']) delete copy[k];
   return copy;
 }

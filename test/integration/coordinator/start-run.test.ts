@@ -3,7 +3,7 @@
 // part-way that leaves a run the next trigger finishes enqueuing.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { resolveBackpressure } from '../../../lambdas/shared/config.ts';
 import type { Pool } from '../../../lambdas/shared/db.ts';
 import { createSqsClient } from '../../../lambdas/shared/queue.ts';

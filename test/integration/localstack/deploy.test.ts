@@ -65,7 +65,7 @@ describe('localstack:deploy', () => {
     }
   });
 
-  test('the functions get DATABASE_TLS=disable from -c databaseTls=disable', { todo: 'infra: the stack has no databaseTls context key yet; deploy.ts sets DATABASE_TLS on the deployed functions meanwhile' }, () => {
+  test('the functions get DATABASE_TLS=disable from -c databaseTls=disable', () => {
     {
       const tls = Object.values(synth.template.findResources('AWS::Lambda::Function'))
         .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables?.DATABASE_TLS)
