@@ -50,7 +50,7 @@ log(`fault plan: terminate a mid-COPY worker backend when ${plan.join(', ')} chu
 
 const t0 = performance.now();
 const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', fileURLToPath(new URL('../local/cli.ts', import.meta.url)), 'local', '--mode', 'full',
-  '--chunk-rows', String(CHUNK_ROWS), '--concurrency', String(flags.concurrency), '--worker-timeout', '60'], { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  '--chunk-rows', String(CHUNK_ROWS), '--concurrency', String(flags.concurrency), '--worker-timeout', '5'], { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
 let stdout = '';
 let stderr = '';
 child.stdout.on('data', (d: Buffer) => (stdout += d));
