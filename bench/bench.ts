@@ -160,6 +160,7 @@ const sweep: Measurement[] = [];
 for (const size of flags['chunk-sizes'].split(',').map(Number)) {
   sweep.push(await measure(`pg-fanout, ${size.toLocaleString('en-US')} rows per chunk`, () => pgFanoutRun(2, size), { concurrency: 2, chunkRows: size }));
 }
+const single = await measure('one worker, 1,000,000 rows per chunk', () => pgFanoutRun(1, 1_000_000), { concurrency: 1, chunkRows: 1_000_000 });
 const at = (n: number) => sweep.find((m) => m.chunkRows === n);
 if (at(10_000) && at(100_000)) log(`  10k vs 100k rows per chunk: ${((1 - at(10_000)!.median / at(100_000)!.median) * 100).toFixed(1)}% slower`);
 
@@ -183,7 +184,7 @@ const planning = { rows: planningRows, chunkRows, chunks: chunkCount, medianSeco
 log(`  ${chunkCount} chunks of ${chunkRows.toLocaleString('en-US')} rows planned in ${planning.medianSeconds.toFixed(2)} s (median; min ${planning.minSeconds.toFixed(2)}, max ${planning.maxSeconds.toFixed(2)})`);
 
 await mkdir(flags.out, { recursive: true });
-const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: version }, rows: ROWS, repeats: REPEATS, results, sweep, planning };
+const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: version }, rows: ROWS, repeats: REPEATS, results, sweep, singleWorker: single, planning };
 await writeFile(`${flags.out}/latest.json`, `${JSON.stringify(report, null, 2)}\n`);
 const bars: Bar[] = [...results, ...sweep.filter((m) => m.chunkRows !== chunkRows || m.concurrency !== 2)].map((m) => ({
   label: m.chunkRows !== undefined && m.chunkRows !== chunkRows ? `pg-fanout c=2, ${m.chunkRows.toLocaleString('en-US')}/chunk` : m.method.replace('pg-fanout end to end, concurrency ', 'pg-fanout, concurrency '),

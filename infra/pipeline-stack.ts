@@ -116,7 +116,7 @@ export class PipelineStack extends Stack {
       type: 'String',
       default: 'true',
       allowedValues: ['true'],
-      description: 'Set because the stack was synthesized without database context; see docs/deploy.md.',
+      description: 'Set because the stack was synthesized without database context; see README.md ("Deploy to AWS").',
     });
     new CfnRule(this, 'RequireDatabaseContext', {
       assertions: [
@@ -124,7 +124,7 @@ export class PipelineStack extends Stack {
           assert: Fn.conditionNot(Fn.conditionEquals(parameter.valueAsString, 'true')),
           assertDescription:
             'pg-fanout was synthesized without a database: redeploy with -c databaseSecretArn=... -c vpcId=... -c subnetIds=... ' +
-            '-c securityGroupId=... (your PostgreSQL) or -c demoDatabase=true (a try-out Aurora cluster). See docs/deploy.md.',
+            '-c securityGroupId=... (your PostgreSQL) or -c demoDatabase=true (a try-out Aurora cluster). See README.md ("Deploy to AWS").',
         },
       ],
     });

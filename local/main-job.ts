@@ -3,7 +3,7 @@
 // only what AWS would: the queue, the event source mapping, the concurrency limits.
 import { join, resolve } from 'node:path';
 import { loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
-import { closeAllPools, openPool, withClient, type Pool } from '../lambdas/shared/db.ts';
+import { closeAllPools, openPool, redactDatabaseUrl, withClient, type Pool } from '../lambdas/shared/db.ts';
 import { describe } from '../lambdas/shared/errors.ts';
 import { getRun, reopenRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
 import { preparePipeline } from '../lambdas/shared/pipeline.ts';
@@ -52,7 +52,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       databaseUrl = db.url;
       say(`database: embedded PostgreSQL on 127.0.0.1:${db.port} (data in ${join(options.stateDir, 'pgdata')}; set DATABASE_URL to use another)`);
     } else {
-      say(`database: ${redact(databaseUrl)}`);
+      say(`database: ${redactDatabaseUrl(databaseUrl)}`);
     }
     let sqsEndpoint = config.sqsEndpoint;
     if (sqsEndpoint === undefined) {
@@ -232,15 +232,5 @@ async function waitForDeadLetters(sqs: ReturnType<typeof createSqsClient>, queue
     const d = await queueDepth(sqs, queueUrl);
     if (d.visible === 0 && d.inFlight === 0) return;
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(DATABASE_URL)';
   }
 }

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DEFAULT_TABLES, environment, loadConfig, parseRunMode, type DatabaseTls, type RunMode } from '../lambdas/shared/config.ts';
-import { openPool, withClient, type Pool, type PoolClient } from '../lambdas/shared/db.ts';
+import { openPool, redactDatabaseUrl, withClient, type Pool, type PoolClient } from '../lambdas/shared/db.ts';
 import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
 import { MAX_KEY } from '../lambdas/shared/keys.ts';
 import { getRun, listChunks, runProgress, type RunRow, type RunStatus } from '../lambdas/shared/ledger.ts';
@@ -347,7 +347,7 @@ async function main(argv: string[]): Promise<number> {
   const coordinatorFunction = values.function ?? (env.COORDINATOR_FUNCTION || (await readStackOutputs()).CoordinatorFunctionName);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`lambda:   ${endpoint} (coordinator ${coordinatorFunction})`);
-  say(`database: ${redact(config.database.url!)}`);
+  say(`database: ${redactDatabaseUrl(config.database.url!)}`);
   await checkReachable(endpoint);
 
   const result = await runEndToEnd({
@@ -386,16 +386,6 @@ async function checkReachable(endpoint: string): Promise<void> {
     throw new EndToEndError(
       `nothing answers at ${endpoint} (${fetchFailure(error)}): start LocalStack with \`docker compose -f localstack/docker-compose.yml up -d --wait\` and deploy with \`npm run localstack:deploy\`, or set AWS_ENDPOINT_URL.`,
     );
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(DATABASE_URL)';
   }
 }
 

@@ -3,15 +3,13 @@
 // (each holding CONNECTIONS_PER_WORKER database connections), and failed records come back one by
 // one through reportBatchItemFailures instead of failing the whole batch.
 import { Duration } from 'aws-cdk-lib';
-import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { BackpressureConfig, PipelineConfig } from '../../lambdas/shared/config.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import type { BackpressureConfig } from '../../lambdas/shared/config.ts';
+import { PipelineFunction, placementOf, type FunctionPlacementProps } from './pipeline-function.ts';
 
-export interface ChunkWorkerProps {
+export interface ChunkWorkerProps extends FunctionPlacementProps {
   /** Path of the worker handler module. */
   readonly entry: string;
   /** The chunk queue the event source reads. */
@@ -23,36 +21,6 @@ export interface ChunkWorkerProps {
    * @default 1024
    */
   readonly memorySize?: number;
-  /**
-   * Environment variables (database, tables, queues, backpressure).
-   * @default {}
-   */
-  readonly environment?: Record<string, string>;
-  /**
-   * VPC of the database.
-   * @default - not in a VPC
-   */
-  readonly vpc?: IVpc;
-  /**
-   * Subnets for the function.
-   * @default - the VPC's private subnets
-   */
-  readonly vpcSubnets?: SubnetSelection;
-  /**
-   * Security groups the database admits.
-   * @default - a new security group, when `vpc` is set
-   */
-  readonly securityGroups?: ISecurityGroup[];
-  /**
-   * Log retention.
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: RetentionDays;
-  /**
-   * LOG_LEVEL of the handler.
-   * @default 'info'
-   */
-  readonly logLevel?: PipelineConfig['logLevel'];
 }
 
 export class ChunkWorker extends Construct {
@@ -68,12 +36,7 @@ export class ChunkWorker extends Construct {
       memorySize: props.memorySize,
       timeout: Duration.seconds(bp.workerTimeoutSeconds),
       reservedConcurrentExecutions: bp.reservedConcurrency,
-      environment: props.environment,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logRetention: props.logRetention,
-      logLevel: props.logLevel,
+      ...placementOf(props),
     });
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: bp.batchSize,

@@ -1,24 +1,22 @@
 // The coordinator: a PipelineFunction that plans a run and enqueues its chunks, started by an
 // EventBridge Scheduler schedule with `{ "mode": "incremental" }` or `{ "mode": "full" }`.
 // Reserved concurrency 1: two runs never plan at once, and the coordinator holds one database
-// connection at most (the "+ 1" of the max_connections formula in docs/deploy.md).
+// connection at most (the "+ 1" of the max_connections formula in README.md ("Deploy to AWS")).
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import type { PipelineConfig, RunMode } from '../../lambdas/shared/config.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import type { RunMode } from '../../lambdas/shared/config.ts';
+import { PipelineFunction, placementOf, type FunctionPlacementProps } from './pipeline-function.ts';
 
 /** The coordinator's event: what the schedule sends, and what an operator sends for a one-off run. */
 export interface CoordinatorEvent {
   mode: RunMode;
 }
 
-export interface CoordinatorProps {
+export interface CoordinatorProps extends FunctionPlacementProps {
   /** Path of the coordinator handler module. */
   readonly entry: string;
   /**
@@ -51,36 +49,6 @@ export interface CoordinatorProps {
    * @default true
    */
   readonly scheduleEnabled?: boolean;
-  /**
-   * Environment variables (database, tables, queues, backpressure).
-   * @default {}
-   */
-  readonly environment?: Record<string, string>;
-  /**
-   * VPC of the database.
-   * @default - not in a VPC
-   */
-  readonly vpc?: IVpc;
-  /**
-   * Subnets for the function.
-   * @default - the VPC's private subnets
-   */
-  readonly vpcSubnets?: SubnetSelection;
-  /**
-   * Security groups the database admits.
-   * @default - a new security group, when `vpc` is set
-   */
-  readonly securityGroups?: ISecurityGroup[];
-  /**
-   * Log retention.
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: RetentionDays;
-  /**
-   * LOG_LEVEL of the handler.
-   * @default 'info'
-   */
-  readonly logLevel?: PipelineConfig['logLevel'];
 }
 
 export class Coordinator extends Construct {
@@ -95,12 +63,7 @@ export class Coordinator extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(5),
       reservedConcurrentExecutions: 1,
-      environment: props.environment,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logRetention: props.logRetention,
-      logLevel: props.logLevel,
+      ...placementOf(props),
     });
     const event: CoordinatorEvent = { mode: props.scheduleMode ?? 'incremental' };
     const scheduleRole = new Role(this, 'ScheduleRole', {

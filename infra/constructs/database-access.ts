@@ -103,7 +103,7 @@ export class DatabaseAccess extends Construct {
         Annotations.of(this).addWarningV2(
           'pg-fanout:placeholder-database',
           `No database context given: the template uses placeholders (${settings.vpcId}, …) and CloudFormation will refuse to deploy it. ` +
-            'Deploy with -c databaseSecretArn=… -c vpcId=… -c subnetIds=… -c securityGroupId=…, or with -c demoDatabase=true (see docs/deploy.md).',
+            'Deploy with -c databaseSecretArn=… -c vpcId=… -c subnetIds=… -c securityGroupId=…, or with -c demoDatabase=true (see README.md ("Deploy to AWS")).',
         );
       }
     }

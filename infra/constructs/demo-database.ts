@@ -34,7 +34,7 @@ export interface DemoDatabaseProps {
    */
   readonly minCapacity?: number;
   /**
-   * Maximum Aurora capacity units; also sets max_connections (see docs/deploy.md).
+   * Maximum Aurora capacity units; also sets max_connections (see README.md ("Deploy to AWS")).
    * @default 4
    */
   readonly maxCapacity?: number;

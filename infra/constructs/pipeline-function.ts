@@ -28,6 +28,13 @@ const VPC_ACCESS_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
+/** What the worker and the coordinator pass straight through to their PipelineFunction. */
+export type FunctionPlacementProps = Pick<PipelineFunctionProps, 'environment' | 'vpc' | 'vpcSubnets' | 'securityGroups' | 'logRetention' | 'logLevel'>;
+
+export function placementOf(p: FunctionPlacementProps): FunctionPlacementProps {
+  return { environment: p.environment, vpc: p.vpc, vpcSubnets: p.vpcSubnets, securityGroups: p.securityGroups, logRetention: p.logRetention, logLevel: p.logLevel };
+}
+
 export interface PipelineFunctionProps {
   /** Path of the TypeScript module that exports `handler`. */
   readonly entry: string;

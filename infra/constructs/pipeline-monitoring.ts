@@ -122,7 +122,7 @@ export class PipelineMonitoring extends Construct {
       props.workQueue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
       oldestAge.toSeconds(),
       `A chunk has waited ${oldestAge.toHumanString()} in the work queue: workers are stuck, failing, or too few for the backlog ` +
-        '(raise maxConcurrency only if the database has the connections, see docs/deploy.md).',
+        '(raise maxConcurrency only if the database has the connections, see README.md ("Deploy to AWS")).',
     );
 
     const emf = (metricName: string, statistic: string): Metric =>

@@ -130,3 +130,14 @@ async function fromSecret(config: DatabaseConfig): Promise<pg.ClientConfig> {
   // Behind an RDS Proxy the secret still names the database; DATABASE_HOST names the proxy.
   return { host: config.host ?? secret.host, port: Number(secret.port ?? 5432), user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres' };
 }
+
+/** A database URL fit for a log line: the password replaced by ***. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}

@@ -67,7 +67,7 @@ export async function copyChunk(ctx: ChunkContext, chunk: ChunkMessage, options:
       throw failure;
     }
   } finally {
-    loader.release(loaderBroken ? true : undefined);
+    loader.release(loaderBroken || loaderErrors.length > 0 ? true : undefined);
   }
 }
 
