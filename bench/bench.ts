@@ -43,8 +43,11 @@ const REPEATS = Number(flags.repeats);
 const CLI = fileURLToPath(new URL('../local/cli.ts', import.meta.url));
 
 interface Sample {
+  /** pg-fanout: from the coordinator's invocation to the last chunk's commit (planning, enqueue, copy). */
   seconds: number;
   rowsPerSecond: number;
+  /** pg-fanout: plus the reconciliation pass. */
+  verifiedSeconds?: number;
   serverCpuSeconds: number;
   clientCpuSeconds: number;
   wallSeconds?: number;
@@ -59,6 +62,9 @@ interface Measurement {
   min: number;
   max: number;
   ratioToInDatabase?: number;
+  /** rows/s counting the reconciliation pass too, and counting the whole command (process start-up, embedded SQS, shut-down). */
+  verifiedMedian?: number;
+  wallMedian?: number;
 }
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -103,6 +109,7 @@ async function timed(fn: () => Promise<Partial<Sample> | void>): Promise<Sample>
     serverCpuSeconds: cpu1.server - cpu0.server,
     clientCpuSeconds: cpu1.client - cpu0.client,
     wallSeconds: wall,
+    ...(extra.verifiedSeconds !== undefined ? { verifiedSeconds: extra.verifiedSeconds } : {}),
     ...(extra.workerPeakRssMb !== undefined ? { workerPeakRssMb: extra.workerPeakRssMb } : {}),
   };
 }
@@ -121,9 +128,10 @@ async function pgFanoutRun(concurrency: number, chunkRows: number): Promise<Part
   });
   const runId = /run ([0-9a-f-]{36}): completed/.exec(out)?.[1];
   if (!runId || !/reconciliation of the whole table: exact/.test(out)) throw new Error(`pg-fanout did not complete exactly:\n${out}`);
-  const r = await db.query<{ s: number }>(`SELECT extract(epoch FROM finished_at - created_at)::float8 AS s FROM etl.runs WHERE run_id = $1`, [runId]);
+  const times = /run ([\d.]+)s at .*verified in ([\d.]+)s/.exec(out);
+  if (!times) throw new Error(`no run timing in pg-fanout's summary:\n${out}`);
   const rss = Number(/worker peak RSS (\d+) MB/.exec(out)?.[1] ?? Number.NaN);
-  return { seconds: r.rows[0]!.s, workerPeakRssMb: rss };
+  return { seconds: Number(times[1]), verifiedSeconds: Number(times[1]) + Number(times[2]), workerPeakRssMb: rss };
 }
 
 async function measure(method: string, fn: () => Promise<Partial<Sample> | void>, extra: Partial<Measurement> = {}): Promise<Measurement> {
@@ -133,6 +141,10 @@ async function measure(method: string, fn: () => Promise<Partial<Sample> | void>
   const m: Measurement = { method, ...extra, samples, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
   const cpu = samples.map((s) => `server ${s.serverCpuSeconds.toFixed(1)}s / client ${s.clientCpuSeconds.toFixed(1)}s`)[Math.floor(samples.length / 2)];
   const rss = samples.some((s) => s.workerPeakRssMb !== undefined) ? `, worker peak RSS ${Math.max(...samples.map((s) => s.workerPeakRssMb ?? 0))} MB` : '';
+  if (samples[0]?.verifiedSeconds !== undefined) {
+    m.verifiedMedian = median(samples.map((s) => ROWS / s.verifiedSeconds!));
+    m.wallMedian = median(samples.map((s) => ROWS / s.wallSeconds!));
+  }
   log(`  ${method.padEnd(42)} ${Math.round(m.median).toLocaleString('en-US').padStart(10)} rows/s  (min ${Math.round(m.min).toLocaleString('en-US')}, max ${Math.round(m.max).toLocaleString('en-US')}; ${cpu} CPU${rss})`);
   return m;
 }
@@ -152,8 +164,11 @@ for (const c of flags.concurrency.split(',').map(Number)) {
 }
 for (const m of results) m.ratioToInDatabase = m.median / inDb.median;
 
-log(`\n## Ratios to the in-database INSERT … SELECT`);
-for (const m of results) log(`  ${m.method.padEnd(42)} ${m.ratioToInDatabase!.toFixed(2)} x`);
+log(`\n## Ratios to the in-database INSERT … SELECT (run = planning + enqueue + copy; + verify = with the reconciliation pass; command = the whole CLI process)`);
+for (const m of results) {
+  const more = m.verifiedMedian !== undefined ? `   (+ verify ${(m.verifiedMedian / inDb.median).toFixed(2)} x, command ${(m.wallMedian! / inDb.median).toFixed(2)} x)` : '';
+  log(`  ${m.method.padEnd(42)} ${m.ratioToInDatabase!.toFixed(2)} x${more}`);
+}
 
 log(`\n## Chunk size sweep (pg-fanout, concurrency 2)`);
 const sweep: Measurement[] = [];

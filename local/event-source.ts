@@ -32,6 +32,8 @@ export class LocalEventSource {
   readonly #options: EventSourceOptions;
   #running = false;
   #loops: Promise<void>[] = [];
+  // Aborts the long polls in flight, so stopping does not wait out a receive wait.
+  #polling = new AbortController();
 
   constructor(options: EventSourceOptions) {
     this.#options = options;
@@ -45,6 +47,7 @@ export class LocalEventSource {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#polling = new AbortController();
     // Instances are started up front, like provisioned concurrency: a run measures chunks, not cold starts.
     for (const sandbox of this.sandboxes) void sandbox.warm();
     this.#loops = this.sandboxes.map((sandbox) => this.#poll(sandbox));
@@ -53,6 +56,7 @@ export class LocalEventSource {
   /** Stops polling, lets in-flight invocations finish, then stops the sandboxes. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#polling.abort();
     await Promise.all(this.#loops);
     await Promise.all(this.sandboxes.map((s) => s.stop()));
   }
@@ -99,6 +103,7 @@ export class LocalEventSource {
           WaitTimeSeconds: batch.length === 0 ? 1 : 0,
           MessageSystemAttributeNames: ['All'],
         }),
+        { abortSignal: this.#polling.signal },
       );
       const got = r.Messages ?? [];
       batch.push(...got);

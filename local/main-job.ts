@@ -15,7 +15,7 @@ import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { LocalEventSource } from './event-source.ts';
-import { formatCount, formatDuration, progressLine, rowsPerSecond } from './progress.ts';
+import { formatCount, progressLine, rowsPerSecond } from './progress.ts';
 import { ensureQueues, queueDepth } from './queues.ts';
 import { describeMismatch, reconcileRun, reconcileTable } from './reconcile.ts';
 import { seedInputTable } from './seed.ts';
@@ -94,6 +94,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...process.env, ...functionEnv } });
     eventSource.start();
     let run: RunRow;
+    let planMs = 0;
     let start: StartRunResult;
     let tables: ResolvedTables;
     try {
@@ -106,7 +107,9 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
         say(`attached to run ${runId} (${existing.status}): processing what is in the queue`);
         start = { runId, started: false, status: 'running', chunks: existing.chunksTotal, enqueued: 0, mode: existing.mode };
       } else {
+        const triggered = performance.now();
         start = await invokeCoordinator({ mode: options.mode });
+        planMs = performance.now() - triggered;
         if (!start.started && start.status === 'running') {
           say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
           start = await invokeCoordinator({ action: 'resume', runId: start.runId });
@@ -123,17 +126,21 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     }
 
     const dlq = await queueDepth(sqs, queues.deadLetterQueueUrl);
+    const verifyStarted = performance.now();
     const check = await withClient(pool, (c) => reconcileRun(c, tables, run));
-    const whole = await withClient(pool, (c) => reconcileTable(c, tables));
+    // A full run's chunks cover the whole key domain, so its per-chunk check already is the whole table.
+    const whole = run.mode === 'full' ? check : await withClient(pool, (c) => reconcileTable(c, tables));
+    const verifyMs = performance.now() - verifyStarted;
     const elapsed = Date.now() - started;
-    const runMs = (run.finishedAt ?? new Date()).getTime() - run.createdAt.getTime();
+    const copyMs = (run.finishedAt ?? new Date()).getTime() - run.createdAt.getTime();
     const retries = run.retries ?? eventSource.stats.recordsFailed;
     say('');
     say(`run ${run.runId}: ${run.status}`);
     say(`  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`);
     say(`  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${retries}, DLQ depth ${dlq.visible + dlq.inFlight}`);
     say(`  worker peak RSS ${Math.round(eventSource.peakWorkerRssBytes / 2 ** 20)} MB (largest of ${eventSource.sandboxes.length} instance(s))`);
-    say(`  run ${formatDuration(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s (job ${formatDuration(elapsed)} with start-up${seeded ? ' and seeding' : ''})`);
+    const runMs = planMs + copyMs;
+    say(`  run ${seconds(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s: planned and enqueued in ${seconds(planMs)}, copied in ${seconds(copyMs)}; verified in ${seconds(verifyMs)}; job ${seconds(elapsed)} with start-up${seeded ? ' and seeding' : ''}`);
     if (run.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
     say(`  reconciliation of this run: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} written + ${formatCount(check.rejectedRows)} rejected, per chunk over ${check.chunks} chunk(s)`);
     for (const m of check.mismatched.slice(0, 10)) say(`    ${describeMismatch(m)}`);
@@ -154,6 +161,10 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((e: unknown) => options.err.write(`cleanup: ${describe(e)}\n`));
   }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
 }
 
 /** The functions do not use the concurrency settings (the event source does), and locally they may be 1. */
