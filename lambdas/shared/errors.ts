@@ -19,6 +19,11 @@ export class InvalidMessageError extends PgFanoutError {
   override name = 'InvalidMessageError';
 }
 
+/** COPY text that cannot be parsed: a bad row shape, a lone backslash, input cut short. */
+export class CopyFormatError extends PgFanoutError {
+  override name = 'CopyFormatError';
+}
+
 /** One chunk failed; the cause is kept and the chunk stays retryable. */
 export class ChunkFailedError extends PgFanoutError {
   override name = 'ChunkFailedError';

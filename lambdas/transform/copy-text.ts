@@ -1,13 +1,8 @@
 // PostgreSQL's COPY text format (the default of COPY ... TO STDOUT / FROM STDIN, UTF-8) at the byte
 // level: decode one field's escapes, escape bytes on the way out, and a growable buffer that writes
 // COPY text fields and lines. No I/O.
-import { PgFanoutError } from '../shared/errors.ts';
+import { CopyFormatError } from '../shared/errors.ts';
 import type { CopyFieldWriter } from './row-transform.ts';
-
-/** COPY text that cannot be parsed: a bad row shape, a lone backslash, input cut short. */
-export class CopyFormatError extends PgFanoutError {
-  override name = 'CopyFormatError';
-}
 
 export const TAB = 0x09;
 export const NEWLINE = 0x0a;

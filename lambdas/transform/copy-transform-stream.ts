@@ -2,7 +2,8 @@
 // text of (key, target columns...), running a RowTransform on each row and collecting the rejects
 // as COPY text lines for `etl.rejects`. Rows and UTF-8 characters may straddle input chunks.
 import { Transform, type TransformCallback } from 'node:stream';
-import { CopyFormatError, CopyTextWriter, NEWLINE, TAB } from './copy-text.ts';
+import { CopyFormatError } from '../shared/errors.ts';
+import { CopyTextWriter, NEWLINE, TAB } from './copy-text.ts';
 import type { CopyRow, RowTransform } from './row-transform.ts';
 
 export interface CopyTransformOptions {
