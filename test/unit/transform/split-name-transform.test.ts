@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CopyFormatError } from '../../../lambdas/shared/errors.ts';
 import {
-  CopyFormatError,
   CopyTextWriter,
   decodeFieldText,
   decodeRows,
