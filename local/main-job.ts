@@ -95,6 +95,8 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     eventSource.start();
     let run: RunRow;
     let planMs = 0;
+    // Progress rates count from here, not from start-up and seeding.
+    const runClockStart = Date.now();
     let start: StartRunResult;
     let tables: ResolvedTables;
     try {
@@ -119,7 +121,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       }
       tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
       say(`workers:  up to ${config.backpressure.maxConcurrency} isolated instances, batch size ${config.backpressure.batchSize}, 2 connections each`);
-      run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, started);
+      run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, runClockStart);
       if (run.status === 'failed') await waitForDeadLetters(sqs, queues.queueUrl, config);
     } finally {
       await eventSource.stop();
@@ -209,8 +211,9 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
       continue;
     }
     const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
+    const settled = run.status !== 'running';
     if (tty) options.err.write(`\r${line}\x1b[K`);
-    else if (options.progress === 'plain' && Date.now() - lastPlain >= 5000) {
+    else if (options.progress === 'plain' && (settled || Date.now() - lastPlain >= 5000)) {
       options.err.write(`${line}\n`);
       lastPlain = Date.now();
     }
