@@ -47,6 +47,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   }
 }
 
+// A chunk that fails is reported as a batch item failure even when it is the whole batch: the
+// invocation itself succeeds, so the Errors metric (and its alarm) means crashes and timeouts only.
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event: SQSEvent, lambdaContext: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context: lambdaContext, processInParallel: false }),
+  processPartialResponse(event, recordHandler, processor, { context: lambdaContext, processInParallel: false, throwOnFullBatchFailure: false }),
 );
