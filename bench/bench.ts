@@ -8,7 +8,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { seedInputTable } from '../local/seed.ts';
 import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
 import { resolveTables } from '../lambdas/shared/table-schema.ts';
@@ -18,6 +17,7 @@ import { MIN_KEY } from '../lambdas/shared/keys.ts';
 import { inDatabaseInsertSelect, naiveClientLoop } from './baselines.ts';
 import { barChartSvg, type Bar } from './chart.ts';
 import { cpuSnapshot } from './cpu.ts';
+import { openScratchDatabase } from './scratch-database.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -70,20 +70,13 @@ interface Measurement {
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
-const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
-const admin = new pg.Client(serverUrl);
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_bench WITH (FORCE)');
-await admin.query(`CREATE DATABASE pgfanout_bench ENCODING 'UTF8' TEMPLATE template0`);
-const benchUrl = Object.assign(new URL(serverUrl), { pathname: '/pgfanout_bench' }).toString();
-const db = new pg.Client(benchUrl);
-await db.connect();
+const scratch = await openScratchDatabase('pgfanout_bench');
+const { client: db, url: benchUrl } = scratch;
 const version = (await db.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
 
 log(`# pg-fanout benchmark — ${new Date().toISOString()}`);
 log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-log(`database: ${version.split(',')[0]} (${embedded ? 'embedded' : 'DATABASE_URL'})`);
+log(`database: ${version.split(',')[0]} (${scratch.origin})`);
 log(`seeding ${ROWS.toLocaleString('en-US')} rows …`);
 await seedInputTable(db as unknown as pg.PoolClient, 'public.input_table', ROWS);
 await db.query(`CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int)`);
@@ -207,8 +200,5 @@ const bars: Bar[] = [...results, ...sweep.filter((m) => m.chunkRows !== chunkRow
 }));
 await writeFile(`${flags.out}/latest.svg`, barChartSvg(`pg-fanout vs baselines, ${ROWS.toLocaleString('en-US')} rows (${cpus().length} cores)`, bars));
 log(`\nwrote ${flags.out}/latest.json and ${flags.out}/latest.svg`);
-await db.end();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_bench WITH (FORCE)');
-await admin.end();
-await embedded?.stop();
+await scratch.close();
 process.exit(0);

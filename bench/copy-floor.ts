@@ -5,19 +5,12 @@
 // pg-fanout's per-chunk cost: the chunk-size sweep of `npm run bench` cannot beat it.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { openScratchDatabase } from './scratch-database.ts';
 
 const ROWS = 200_000;
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
-const admin = new pg.Client(process.env.DATABASE_URL ?? embedded!.url);
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_copy_floor WITH (FORCE)');
-await admin.query('CREATE DATABASE pgfanout_copy_floor');
-const url = Object.assign(new URL(process.env.DATABASE_URL ?? embedded!.url), { pathname: '/pgfanout_copy_floor' }).toString();
-const db = new pg.Client(url);
-await db.connect();
+const scratch = await openScratchDatabase('pgfanout_copy_floor');
+const db = scratch.client;
 
 const lines = Array.from({ length: ROWS }, (_, i) => Buffer.from(`${i + 1}\tFirst${i}\tLast ${i}\t${i % 90}\n`));
 const batch = (from: number, n: number) => Readable.from([Buffer.concat(lines.slice(from, from + n))]);
@@ -51,8 +44,5 @@ for (const mode of ['sync', 'async', 'one transaction'] as const) {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
   console.log(`  => ${mode}: 10k-row statements cost ${((med(small) / med(large) - 1) * 100).toFixed(0)}% more per row than 100k-row statements\n`);
 }
-await db.end();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_copy_floor WITH (FORCE)');
-await admin.end();
-await embedded?.stop();
+await scratch.close();
 process.exit(0);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { openScratchDatabase } from '../bench/scratch-database.ts';
 import { seedInputTable } from '../local/seed.ts';
 import { splitName } from '../lambdas/transform/split-name.ts';
 
@@ -27,15 +27,8 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 let state = Number(flags.seed) >>> 0;
 const random = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
 
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
-const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
-const admin = new pg.Client(serverUrl);
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_soak WITH (FORCE)');
-await admin.query(`CREATE DATABASE pgfanout_soak ENCODING 'UTF8' TEMPLATE template0`);
-const url = Object.assign(new URL(serverUrl), { pathname: '/pgfanout_soak' }).toString();
-const db = new pg.Client(url);
-await db.connect();
+const scratch = await openScratchDatabase('pgfanout_soak');
+const { client: db, url } = scratch;
 
 log(`# pg-fanout soak — ${new Date().toISOString()}`);
 log(`${ROWS.toLocaleString('en-US')} rows, ${CHUNKS} chunks of ${CHUNK_ROWS.toLocaleString('en-US')}, concurrency ${flags.concurrency}, transient faults in ${(Number(flags['fault-rate']) * 100).toFixed(1)}% of chunks`);
@@ -123,8 +116,5 @@ log(`row-by-row: ${checked.toLocaleString('en-US')} input rows checked against t
 log(`elapsed ${seconds.toFixed(1)} s`);
 const exact = mismatches === 0 && checked === ROWS && extra.rows[0]?.o === 0 && extra.rows[0]?.r === 0 && injected > 0;
 log(exact ? 'RESULT: exact — every input row is in output_table or etl.rejects exactly once, as specified' : 'RESULT: NOT EXACT');
-await db.end();
-await admin.query('DROP DATABASE IF EXISTS pgfanout_soak WITH (FORCE)');
-await admin.end();
-await embedded?.stop();
+await scratch.close();
 process.exit(exact ? 0 : 1);

@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planChunks, startsFromSample, type ChunkRange } from '../../../lambdas/coordinator/plan.ts';
 import { MAX_KEY, MIN_KEY } from '../../../lambdas/shared/keys.ts';
+import { prng } from '../../support/prng.ts';
 
-/** Seeded PRNG (mulberry32) so every random case repeats exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A uniform bigint in [lo, hi] from 64 random bits (bias is irrelevant here). */
 function randomBigint(random: () => number, lo: bigint, hi: bigint): bigint {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PgFanoutError, SchemaError } from '../../../lambdas/shared/errors.ts';
+import { prng } from '../../support/prng.ts';
 import {
   displayQualified,
   parseColumnName,
@@ -17,17 +18,6 @@ function partError(what: string, text: string, why: string): string {
   return `${what} is ${JSON.stringify(text)}: ${why}. ${FIX}`;
 }
 
-/** Seeded PRNG (mulberry32) so random cases repeat exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY_NAMES = [
   'a"b',
