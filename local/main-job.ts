@@ -15,9 +15,10 @@ import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { LocalEventSource } from './event-source.ts';
-import { formatCount, progressLine, rowsPerSecond } from './progress.ts';
+import { formatCount, progressLine } from './progress.ts';
 import { ensureQueues, queueDepth } from './queues.ts';
-import { describeMismatch, reconcileRun, reconcileTable } from './reconcile.ts';
+import { reconcileRun, reconcileTable } from './reconcile.ts';
+import { formatRunSummary, runVerdict } from './run-summary.ts';
 import { seedInputTable } from './seed.ts';
 
 export interface LocalJobOptions {
@@ -67,8 +68,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const sqs = createSqsClient({ sqsEndpoint, region: config.region });
     const queues = await ensureQueues(sqs, config.backpressure);
 
-    const runtimeConfig: PipelineConfig = { ...config, database: { ...config.database, url: databaseUrl }, sqsEndpoint };
-    const pool = await openPool(runtimeConfig.database, { max: 2, applicationName: 'pg-fanout-local' });
+    const pool = await openPool({ ...config.database, url: databaseUrl }, { max: 2, applicationName: 'pg-fanout-local' });
     // Also the in-process coordinator's pool, before the embedded database stops under it.
     cleanups.unshift(closeAllPools);
     const seeded = await seedIfDefaultSourceMissing(pool, config, options.rows, say);
@@ -135,41 +135,29 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const check = await withClient(pool, (c) => reconcileRun(c, tables, run));
     // A full run's chunks cover the whole key domain, so its per-chunk check already is the whole table.
     const whole = run.mode === 'full' ? check : await withClient(pool, (c) => reconcileTable(c, tables));
-    const verifyMs = performance.now() - verifyStarted;
-    const elapsed = Date.now() - started;
-    const copyMs = (run.finishedAt ?? new Date()).getTime() - run.createdAt.getTime();
-    const retries = run.retries ?? eventSource.stats.recordsFailed;
-    say('');
-    say(`run ${run.runId}: ${run.status}`);
-    say(`  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`);
-    say(`  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${retries}, DLQ depth ${dlq.visible + dlq.inFlight}`);
-    say(`  worker peak RSS ${Math.round(eventSource.peakWorkerRssBytes / 2 ** 20)} MB (largest of ${eventSource.sandboxes.length} instance(s))`);
-    const runMs = planMs + copyMs;
-    say(`  run ${seconds(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s: planned and enqueued in ${seconds(planMs)}, copied in ${seconds(copyMs)}; verified in ${seconds(verifyMs)}; job ${seconds(elapsed)} with start-up${seeded ? ' and seeding' : ''}`);
-    if (run.mode === 'incremental' && run.rowsRead === 0n) say('  nothing changed: no new rows since the last completed run');
-    say(`  reconciliation of this run: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} written + ${formatCount(check.rejectedRows)} rejected, per chunk over ${check.chunks} chunk(s)`);
-    for (const m of check.mismatched.slice(0, 10)) say(`    ${describeMismatch(m)}`);
-    say(`  reconciliation of the whole table: ${whole.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(whole.inputRows)} rows in ${tables.source.display} = ${formatCount(whole.outputRows)} in ${tables.target.display} + ${formatCount(whole.rejectedRows)} in etl.rejects, each exactly once`);
-
-    if (run.status !== 'completed') {
-      const reason = `run ${run.runId} ${run.status}: ${run.lastError ?? 'see `pg-fanout status`'}`;
-      options.err.write(`${reason}\n`);
-      return { exitCode: 1, runId: run.runId, reason };
-    }
-    if (!check.ok || !whole.ok) {
-      const first = check.mismatched[0] ?? whole.mismatched[0]!;
-      const reason = `run ${run.runId} completed but does not reconcile: ${describeMismatch(first)}`;
-      options.err.write(`${reason}\n`);
-      return { exitCode: 1, runId: run.runId, reason };
+    const summary = formatRunSummary({
+      run, check, whole,
+      sourceDisplay: tables.source.display,
+      targetDisplay: tables.target.display,
+      retries: run.retries ?? eventSource.stats.recordsFailed,
+      deadLetterDepth: dlq.visible + dlq.inFlight,
+      workerPeakRssBytes: eventSource.peakWorkerRssBytes,
+      workerInstances: eventSource.sandboxes.length,
+      planMs,
+      verifyMs: performance.now() - verifyStarted,
+      jobMs: Date.now() - started,
+      seeded,
+    });
+    for (const line of summary) say(line);
+    const verdict = runVerdict(run, check, whole);
+    if (verdict.exitCode !== 0) {
+      options.err.write(`${verdict.reason}\n`);
+      return { exitCode: 1, runId: run.runId, reason: verdict.reason };
     }
     return { exitCode: 0, runId: run.runId };
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((e: unknown) => options.err.write(`cleanup: ${describe(e)}\n`));
   }
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)}s`;
 }
 
 /** The functions do not use the concurrency settings (the event source does), and locally they may be 1. */
