@@ -57,9 +57,26 @@ export async function resolveTables(
   if (!INTEGER_KEY_TYPES.has(sourceKey.type)) {
     throw new SchemaError(`KEY_COLUMN ${quoteIdent(keyName)} of ${source.display} is ${sourceKey.type}: pg-fanout splits on an integer key (bigint, integer or smallint).`);
   }
+  if (!(await hasUniqueIndexOn(client, source, keyName))) {
+    throw new SchemaError(
+      `KEY_COLUMN ${quoteIdent(keyName)} of ${source.display} has no unique index: pg-fanout splits the table into ranges of that key and needs ` +
+        `each key once (and an index to read a range). Add one: ALTER TABLE ${source.sql} ADD PRIMARY KEY (${quoteIdent(keyName)}), or set KEY_COLUMN to a unique key.`,
+    );
+  }
   for (const column of transform.sourceColumns) {
     if (!sourceColumns.has(column)) {
       throw new SchemaError(`${source.display} has no column ${quoteIdent(column)}, which the transform reads: add it or point SOURCE_TABLE at a table that has it.`);
+    }
+  }
+
+  // Columns the transform passes through (same name on both sides) must fit the target's type.
+  for (const column of transform.targetColumns) {
+    const from = sourceColumns.get(column.name);
+    if (from !== undefined && !fitsInto(from.type, column.type)) {
+      throw new SchemaError(
+        `${source.display}.${quoteIdent(column.name)} is ${from.type}, which does not fit the target's ${column.type} ${quoteIdent(column.name)}: ` +
+          `convert it (ALTER TABLE ${source.sql} ALTER COLUMN ${quoteIdent(column.name)} TYPE ${column.type}) or point SOURCE_TABLE at a view that casts it.`,
+      );
     }
   }
 
@@ -86,6 +103,14 @@ export async function resolveTables(
     targetColumnsSql: transform.targetColumns.map((c) => quoteIdent(c.name)),
     pipeline: `${source.display} -> ${target.display}`,
   };
+}
+
+function fitsInto(sourceType: string, targetType: string): boolean {
+  if (sourceType === targetType) return true;
+  if (TEXT_TYPES.has(targetType)) return TEXT_TYPES.has(sourceType);
+  const from = INTEGER_TYPES.indexOf(sourceType);
+  const to = INTEGER_TYPES.indexOf(targetType);
+  return from !== -1 && to !== -1 && from <= to;
 }
 
 function checkTargetColumn(table: string, columns: Map<string, ColumnInfo>, name: string, allowed: string[], wanted: string): void {
@@ -133,6 +158,17 @@ async function columnsOf(client: PoolClient, table: FoundTable): Promise<Map<str
     [table.oid],
   );
   return new Map(rows.map((r) => [r.name, r]));
+}
+
+async function hasUniqueIndexOn(client: PoolClient, table: FoundTable, column: string): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = $1::oid AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $2) AS found`,
+    [table.oid, column],
+  );
+  return rows[0]?.found ?? false;
 }
 
 async function createTarget(client: PoolClient, q: QualifiedName, keyName: string, transform: RowTransform): Promise<FoundTable> {

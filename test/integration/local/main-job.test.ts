@@ -94,6 +94,16 @@ describe('pg-fanout local (the main job)', () => {
     await assertExactOutput(db);
   });
 
+  test('an existing empty input_table is processed as it is, never seeded', async () => {
+    await db.query('DROP TABLE input_table, output_table CASCADE');
+    await db.query('CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)');
+    const r = await runCli(['local', '--mode', 'full', ...FAST], { DATABASE_URL: db.url });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /seeding/);
+    assert.match(r.stdout, /rows read 0, written 0, rejected 0/);
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM input_table')).rows[0]?.n, 0);
+  });
+
   test('a configured SOURCE_TABLE that does not exist is an error, never seeded', async () => {
     const r = await runCli(['local', ...FAST], { DATABASE_URL: db.url, SOURCE_TABLE: 'public.no_such_table' });
     assert.equal(r.code, 1);

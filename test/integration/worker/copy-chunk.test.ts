@@ -222,6 +222,12 @@ describe('copyChunk', () => {
       await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name int, last_name text, age int)');
       await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
         /public\.output_table\."first_name" is integer, which cannot hold text: change it to text/);
+      await db.query('CREATE TABLE big_age (id bigint PRIMARY KEY, name text, age bigint)');
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'big_age', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /public\.big_age\."age" is bigint, which does not fit the target's integer "age": convert it/);
+      await db.query('CREATE TABLE no_key (id bigint, name text, age int)');
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'no_key', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /KEY_COLUMN "id" of public\.no_key has no unique index: .*ALTER TABLE "public"\."no_key" ADD PRIMARY KEY \("id"\)/);
       await db.query('DROP TABLE output_table');
       await db.query('CREATE TABLE output_table (ident bigint PRIMARY KEY, first_name text, last_name text, age int)');
       await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
