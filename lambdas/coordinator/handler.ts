@@ -19,7 +19,12 @@ function coordinatorDeps(): Promise<CoordinatorDeps> {
   deps ??= (async () => {
     const pool = await openPool(config.database, { max: 1, applicationName: 'pg-fanout-coordinator' });
     const tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
-    return { pool, sqs: createSqsClient(config), queueUrl, tables, chunkRows: config.backpressure.chunkRows, staleEnqueueMs: config.staleEnqueueSeconds * 1000 };
+    const { maxReceiveCount, visibilityTimeoutSeconds } = config.backpressure;
+    return {
+      pool, sqs: createSqsClient(config), queueUrl, tables, chunkRows: config.backpressure.chunkRows,
+      staleEnqueueMs: config.staleEnqueueSeconds * 1000,
+      lostMessagesMs: (maxReceiveCount * visibilityTimeoutSeconds + 60) * 1000,
+    };
   })().catch((error: unknown) => {
     deps = undefined;
     throw error;

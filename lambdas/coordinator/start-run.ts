@@ -23,6 +23,12 @@ export interface CoordinatorDeps {
   chunkRows: number;
   /** A run whose enqueuing has made no progress for this long is taken over by the next trigger. */
   staleEnqueueMs: number;
+  /**
+   * A fully enqueued run with no chunk settled for this long has lost messages (a purged queue or
+   * DLQ): every delivery would have settled a chunk by then. The next trigger re-sends what is not
+   * done. Derive it as maxReceiveCount x visibility timeout plus a margin.
+   */
+  lostMessagesMs: number;
 }
 
 export interface StartRunResult {
@@ -66,11 +72,18 @@ export async function startRun(deps: CoordinatorDeps, mode: RunMode): Promise<St
   return { runId: run.runId, started: true, status: run.status, chunks: run.chunksTotal, enqueued, mode };
 }
 
-/** A trigger while a run is active starts nothing; it only finishes an enqueue that a crash cut short. */
+/**
+ * A trigger while a run is active starts nothing. It only repairs a run that cannot finish by
+ * itself: an enqueue that a crash cut short, or a run whose messages were lost.
+ */
 async function joinActive(deps: CoordinatorDeps, run: RunRow): Promise<StartRunResult> {
   let enqueued = 0;
-  const stale = Date.now() - run.heartbeatAt.getTime() > deps.staleEnqueueMs;
-  if (!run.enqueueComplete && stale) enqueued = await enqueueChunks(deps, run.runId, { onlyNeverEnqueued: true });
+  const quietMs = Date.now() - run.heartbeatAt.getTime();
+  if (!run.enqueueComplete && quietMs > deps.staleEnqueueMs) {
+    enqueued = await enqueueChunks(deps, run.runId, { onlyNeverEnqueued: true });
+  } else if (run.enqueueComplete && quietMs > deps.lostMessagesMs) {
+    enqueued = await enqueueChunks(deps, run.runId, { onlyNeverEnqueued: false });
+  }
   return { runId: run.runId, started: false, status: run.status, chunks: run.chunksTotal, enqueued, mode: run.mode };
 }
 

@@ -42,7 +42,7 @@ describe('coordinator startRun', () => {
     await db.query(`CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)`);
     await db.query(`INSERT INTO input_table SELECT g, 'A B', 1 FROM generate_series(1, 99000) g`);
     await db.query(`INSERT INTO input_table SELECT 1000000 + g * 999999999999, 'A B', 1 FROM generate_series(1, 1000) g`);
-    deps = { pool, sqs, queueUrl, tables: await preparedTables(pool), chunkRows: 5000, staleEnqueueMs: 60_000 };
+    deps = { pool, sqs, queueUrl, tables: await preparedTables(pool), chunkRows: 5000, staleEnqueueMs: 60_000, lostMessagesMs: 600_000 };
   });
   beforeEach(async () => {
     await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE status = 'running'`);
@@ -116,6 +116,20 @@ describe('coordinator startRun', () => {
     assert.equal(resumed.enqueued, 5);
     const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo).sort((a, b) => a - b);
     assert.deepEqual(chunkNos, [15, 16, 17, 18, 19]);
+  });
+
+  test('a trigger re-sends the unfinished chunks of a run that has gone quiet for longer than every delivery could take', async () => {
+    const started = await startRun(deps, 'full');
+    await drain(sqs, queueUrl); // a purged queue: the messages are gone
+    await db.query(`UPDATE etl.chunks SET status = 'done' WHERE run_id = $1 AND chunk_no < 17`, [started.runId]);
+    const recent = await startRun(deps, 'full');
+    assert.equal(recent.enqueued, 0, 'a run that settled a chunk recently is left alone');
+    const quiet = await startRun({ ...deps, lostMessagesMs: 0 }, 'full');
+    assert.equal(quiet.runId, started.runId);
+    assert.equal(quiet.started, false);
+    assert.equal(quiet.enqueued, 3);
+    const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo).sort((a, b) => a - b);
+    assert.deepEqual(chunkNos, [17, 18, 19]);
   });
 
   test('incremental after a completed run covers only keys above its high-water mark', async () => {
