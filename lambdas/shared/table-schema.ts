@@ -27,6 +27,8 @@ const INTEGER_TYPES = ['smallint', 'integer', 'bigint'];
 interface ColumnInfo {
   name: string;
   type: string;
+  /** NOT NULL with no default, identity or generation: a COPY that leaves it out fails. */
+  required: boolean;
 }
 
 /**
@@ -93,6 +95,15 @@ export async function resolveTables(
     const allowed = TEXT_TYPES.has(column.type) ? [...TEXT_TYPES] : INTEGER_TYPES.includes(column.type) ? INTEGER_TYPES.slice(INTEGER_TYPES.indexOf(column.type)).concat('numeric') : [column.type];
     checkTargetColumn(target.display, targetColumns, column.name, allowed, column.type);
   }
+  const written = new Set([keyName, ...transform.targetColumns.map((c) => c.name)]);
+  for (const column of targetColumns.values()) {
+    if (column.required && !written.has(column.name)) {
+      throw new SchemaError(
+        `${target.display}.${quoteIdent(column.name)} is NOT NULL without a default, and pg-fanout does not write it: every chunk would fail. ` +
+          `Give it a default (ALTER TABLE ${target.sql} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT …) or drop NOT NULL.`,
+      );
+    }
+  }
 
   return {
     source,
@@ -152,7 +163,8 @@ async function findTable(client: PoolClient, q: QualifiedName): Promise<FoundTab
 
 async function columnsOf(client: PoolClient, table: FoundTable): Promise<Map<string, ColumnInfo>> {
   const { rows } = await client.query<ColumnInfo>(
-    `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, NULL) AS type
+    `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, NULL) AS type,
+            a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' AS required
        FROM pg_catalog.pg_attribute a
       WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`,
     [table.oid],

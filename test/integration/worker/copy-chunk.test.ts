@@ -229,6 +229,12 @@ describe('copyChunk', () => {
       await assert.rejects(preparePipeline(pool, { sourceTable: 'no_key', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
         /KEY_COLUMN "id" of public\.no_key has no unique index: .*ALTER TABLE "public"\."no_key" ADD PRIMARY KEY \("id"\)/);
       await db.query('DROP TABLE output_table');
+      await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int, loaded_by text NOT NULL)');
+      await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
+        /public\.output_table\."loaded_by" is NOT NULL without a default, and pg-fanout does not write it: .*SET DEFAULT/);
+      await db.query(`ALTER TABLE output_table ALTER COLUMN loaded_by SET DEFAULT 'pg-fanout'`);
+      await preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true });
+      await db.query('DROP TABLE output_table');
       await db.query('CREATE TABLE output_table (ident bigint PRIMARY KEY, first_name text, last_name text, age int)');
       await assert.rejects(preparePipeline(pool, { sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: true }),
         /public\.output_table has no column "id" \(the key\)/);
