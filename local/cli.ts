@@ -2,7 +2,7 @@
 // pg-fanout's command line: the local main job and the operator commands. Every command has
 // --help; bad arguments are explained in one line and exit non-zero.
 import { environment } from '../lambdas/shared/config.ts';
-import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
+import { describe, isOperationalError } from '../lambdas/shared/errors.ts';
 import { parseFlags, runModeFlag, UsageError, wholeNumberFlag } from './cli-args.ts';
 
 const HELP = `pg-fanout — parallel, exactly-once PostgreSQL ETL (COPY out -> transform -> COPY in)
@@ -109,7 +109,7 @@ let exitCode: number;
 try {
   exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  const known = error instanceof PgFanoutError;
+  const known = isOperationalError(error);
   process.stderr.write(`pg-fanout: ${known ? '' : 'unexpected error: '}${describe(error)}\n`);
   if (!known && environment().LOG_LEVEL === 'debug') console.error(error);
   exitCode = error instanceof UsageError ? 2 : 1;

@@ -41,7 +41,9 @@ export class RunStateError extends PgFanoutError {
   override name = 'RunStateError';
 }
 
-const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', '57P01', '57P02', '57P03']);
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03']);
+const CANNOT_CONNECT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '3D000']);
+const LOGIN_REFUSED = new Set(['28P01', '28000']);
 
 /** One line for logs and the ledger; a dropped connection says so, whatever layer noticed it. */
 export function describe(error: unknown): string {
@@ -50,5 +52,18 @@ export function describe(error: unknown): string {
   if ((code !== undefined && CONNECTION_LOST.has(code)) || /Connection terminated/i.test(error.message)) {
     return `the database connection was lost (${error.message})`;
   }
+  if (code !== undefined && CANNOT_CONNECT.has(code)) {
+    return `cannot connect to the database (${error.message}): check DATABASE_URL (or the secret's host) and that the server is running`;
+  }
+  if (code !== undefined && LOGIN_REFUSED.has(code)) {
+    return `the database refused the login (${error.message}): check the user and password in DATABASE_URL (or the secret)`;
+  }
   return error.message;
+}
+
+/** Errors whose message already says what to do: not a bug, so no "unexpected error" label. */
+export function isOperationalError(error: unknown): boolean {
+  if (error instanceof PgFanoutError) return true;
+  const code = (error as { code?: string } | undefined)?.code;
+  return code !== undefined && (CONNECTION_LOST.has(code) || CANNOT_CONNECT.has(code) || LOGIN_REFUSED.has(code));
 }

@@ -51,11 +51,24 @@ describe('describe', () => {
     assert.equal(describeError({ message: 'not an Error' }), '[object Object]');
   });
 
-  for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', '57P01', '57P02', '57P03']) {
+  for (const code of ['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03']) {
     it(`says the database connection was lost for code ${code}`, () => {
       assert.equal(describeError(withCode('detail here', code)), 'the database connection was lost (detail here)');
     });
   }
+
+  for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '3D000']) {
+    it(`says the database cannot be reached, and what to check, for code ${code}`, () => {
+      assert.equal(
+        describeError(withCode('detail here', code)),
+        "cannot connect to the database (detail here): check DATABASE_URL (or the secret's host) and that the server is running",
+      );
+    });
+  }
+
+  it('says the login was refused, and what to check, for a bad password', () => {
+    assert.equal(describeError(withCode('password authentication failed', '28P01')), 'the database refused the login (password authentication failed): check the user and password in DATABASE_URL (or the secret)');
+  });
 
   it('says the database connection was lost for a "Connection terminated" message without a code, in any case', () => {
     assert.equal(
