@@ -126,3 +126,13 @@ export async function assertExactOutput(
   assert.equal(rejects.rows.length, rejected, 'etl.rejects has rows that are not rejected input');
   return { written, rejected };
 }
+
+/**
+ * Creates output_table with a statement trigger that sleeps `seconds` in every COPY into it, so a
+ * fault injected "mid-COPY" or a run still going at some point holds on any machine's speed.
+ */
+export async function slowCopies(db: TestDatabase, seconds: number): Promise<void> {
+  await db.query(`CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int)`);
+  await db.query(`CREATE OR REPLACE FUNCTION slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(${Number(seconds)}); RETURN NULL; END $$`);
+  await db.query(`CREATE TRIGGER slow_copy BEFORE INSERT ON output_table FOR EACH STATEMENT EXECUTE FUNCTION slow_copy()`);
+}

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../local/embedded-postgres.ts';
 import { startCli } from '../../support/cli.ts';
 import { waitFor } from '../../support/processes.ts';
-import { assertExactOutput, seedGenerated } from '../../support/pipeline.ts';
+import { assertExactOutput, seedGenerated, slowCopies } from '../../support/pipeline.ts';
 import type { TestDatabase } from '../../support/database.ts';
 
 let dataDir: string;
@@ -35,6 +35,7 @@ after(async () => {
 
 test('the database restarted mid-run: the run completes and every row is exact', async () => {
   await seedGenerated(db, 200_000);
+  await slowCopies(db, 0.05); // the run is still going when the server stops
   const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '5000', '--worker-timeout', '2'], { DATABASE_URL: server.url });
   await waitFor('a few chunks done', async () => {
     const r = await pool.query(`SELECT count(*)::int AS n FROM etl.chunks WHERE status = 'done'`).catch(() => ({ rows: [{ n: 0 }] }));

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.ts
 import { runCli, startCli } from '../../support/cli.ts';
 import { startTestSqs, type TestSqs } from '../../support/sqs.ts';
 import { startSqsFaultProxy } from '../../support/sqs-fault-proxy.ts';
-import { assertExactOutput, seedGenerated } from '../../support/pipeline.ts';
+import { assertExactOutput, seedGenerated, slowCopies } from '../../support/pipeline.ts';
 import { waitFor, workerSandboxPids } from '../../support/processes.ts';
 
 const activeWorkerCopies = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
@@ -47,6 +47,7 @@ describe('fault matrix', () => {
 
   test('a worker instance killed with SIGKILL mid-COPY: its chunk is retried by another instance', async () => {
     await seedGenerated(db, 120_000);
+    await slowCopies(db, 0.3);
     const { child, done } = startCli(['local', '--mode', 'full', '--chunk-rows', '20000', '--worker-timeout', '2'], env);
     await waitFor('two workers mid-COPY', async () => (await db.query(activeWorkerCopies)).rows.length === 2);
     const victims = workerSandboxPids(child.pid!);
@@ -61,6 +62,7 @@ describe('fault matrix', () => {
 
   test('database backends terminated mid-COPY: the chunks roll back, are retried and end exact', async () => {
     await seedGenerated(db, 120_000);
+    await slowCopies(db, 0.3);
     const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '20000', '--worker-timeout', '2'], env);
     let terminated = 0;
     for (let round = 0; round < 2; round += 1) {
@@ -81,17 +83,19 @@ describe('fault matrix', () => {
   });
 
   test('visibility timeout shorter than a chunk: two workers hold one chunk, one copy lands', async () => {
-    await seedGenerated(db, 600_000);
+    await seedGenerated(db, 40_000);
+    await slowCopies(db, 1.5); // longer than the 1 s visibility timeout, whatever the machine's speed
     // The config refuses this setting, so the queue is made by hand, as a misconfigured deployment would.
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'pg-fanout-dlq' }));
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
     await sqs.send(new CreateQueueCommand({ QueueName: 'pg-fanout-work', Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: '50' }) } }));
-    const r = await runCli(['local', '--mode', 'full', '--chunk-rows', '300000', '--worker-timeout', '60'], env);
+    const r = await runCli(['local', '--mode', 'full', '--chunk-rows', '20000', '--worker-timeout', '60'], { ...env, LOG_LEVEL: 'info' });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const runId = /run ([0-9a-f-]{36}): completed/.exec(r.stdout)![1];
-    const chunks = await db.query(`SELECT count(*)::int AS n, max(duration_ms)::int AS longest FROM etl.chunks WHERE run_id = $1`, [runId]);
+    const chunks = await db.query(`SELECT count(*)::int AS n, min(duration_ms)::int AS shortest FROM etl.chunks WHERE run_id = $1`, [runId]);
     assert.equal(chunks.rows[0]?.n, 2);
-    assert.ok(chunks.rows[0]!.longest > 1000, `a chunk outlived the 1 s visibility timeout (${chunks.rows[0]!.longest} ms), so SQS handed it out again while it was held`);
+    assert.ok(chunks.rows[0]!.shortest > 1000, `every chunk outlived the 1 s visibility timeout (${chunks.rows[0]!.shortest} ms)`);
+    assert.match(r.stdout, /"message":"chunk already done"/, 'a second worker was handed a chunk that the first one committed, and wrote nothing');
     await assertExactOutput(db);
   });
 

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.ts
 import { runCli, startCli } from '../../support/cli.ts';
 import { startTestSqs } from '../../support/sqs.ts';
 import { startSqsFaultProxy } from '../../support/sqs-fault-proxy.ts';
-import { assertExactOutput, insertInput, seedGenerated } from '../../support/pipeline.ts';
+import { assertExactOutput, insertInput, seedGenerated, slowCopies } from '../../support/pipeline.ts';
 
 const FAST = ['--worker-timeout', '2'];
 
@@ -74,6 +74,7 @@ describe('pg-fanout local (the main job)', () => {
     await db.query('DROP TABLE input_table, output_table CASCADE');
     await db.query('TRUNCATE etl.rejects');
     await seedGenerated(db, 150_000);
+    await slowCopies(db, 0.02); // the run is still going when it is killed
     const { child, done } = startCli(['local', '--mode', 'full', '--chunk-rows', '1500', ...FAST], { DATABASE_URL: db.url });
     for (let i = 0; i < 600; i += 1) {
       const n = await db.query(`SELECT count(*) FILTER (WHERE c.status = 'done')::int AS n FROM etl.chunks c JOIN etl.runs r USING (run_id) WHERE r.status = 'running'`);
