@@ -1,6 +1,6 @@
 // Reads what planning needs from the source table: row count, max key, and chunk-start keys taken
 // from the data itself (every CHUNK_ROWS-th key in key order).
-import type { PoolClient } from '../shared/db.ts';
+import { inTransaction, type PoolClient } from '../shared/db.ts';
 import { keyFromDb } from '../shared/keys.ts';
 import type { ResolvedTables } from '../shared/table-schema.ts';
 
@@ -19,8 +19,7 @@ export async function readKeyBounds(client: PoolClient, tables: ResolvedTables, 
   const where = above === null ? '' : `WHERE ${key} > $1::bigint`;
   const params: string[] = above === null ? [] : [above.toString()];
   // One snapshot for both reads, so the count and the boundaries describe the same rows.
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
+  return inTransaction(client, async () => {
     const totals = await client.query<{ total: string; max: string | null }>(
       `SELECT count(*)::text AS total, max(${key})::text AS max FROM ${tables.source.sql} ${where}`,
       params,
@@ -31,14 +30,10 @@ export async function readKeyBounds(client: PoolClient, tables: ResolvedTables, 
         WHERE rn % ${chunkRows} = 1 AND rn > 1`,
       params,
     );
-    await client.query('COMMIT');
     return {
       totalRows: BigInt(totals.rows[0]?.total ?? '0'),
       maxKey: keyFromDb(totals.rows[0]?.max ?? null),
       chunkStarts: starts.rows.map((r) => BigInt(r.k)),
     };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }

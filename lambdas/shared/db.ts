@@ -1,5 +1,5 @@
 // The only module that opens database connections: pools from the typed config (a URL, or the RDS
-// secret in AWS), TLS, and the withClient / withTransaction helpers.
+// secret in AWS), TLS, and the withClient / inTransaction helpers.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { DatabaseConfig } from './config.ts';
@@ -65,13 +65,12 @@ export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Prom
   }
 }
 
-/** BEGIN … COMMIT on one client, ROLLBACK on any error. */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, (client) => inTransaction(client, fn));
-}
-
-export async function inTransaction<T>(client: PoolClient, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
+/**
+ * BEGIN (or the given `begin`, e.g. with an isolation level) … COMMIT on one client, ROLLBACK on
+ * any error. Every statement of a transaction runs on the client handed to `fn`.
+ */
+export async function inTransaction<T>(client: PoolClient, fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  await client.query(begin);
   try {
     const result = await fn(client);
     await client.query('COMMIT');

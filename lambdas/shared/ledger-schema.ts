@@ -1,6 +1,6 @@
 // The run ledger's DDL, applied idempotently by whoever touches the ledger first. Each migration
 // runs once, in order, under an advisory lock so concurrent cold starts do not race.
-import type { PoolClient } from './db.ts';
+import { inTransaction, type PoolClient } from './db.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE etl.runs (
@@ -68,8 +68,7 @@ const MIGRATIONS: readonly string[] = [
 
 /** `hi IS NULL` means the range is unbounded above: 2^63 does not fit a bigint. */
 export async function migrateLedger(client: PoolClient): Promise<void> {
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('pg-fanout ledger'))`);
     await client.query('CREATE SCHEMA IF NOT EXISTS etl');
     await client.query('CREATE TABLE IF NOT EXISTS etl.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
@@ -79,11 +78,7 @@ export async function migrateLedger(client: PoolClient): Promise<void> {
       await client.query(MIGRATIONS[version - 1]!);
       await client.query('INSERT INTO etl.schema_migrations (version) VALUES ($1)', [version]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /** Whether any pipeline has run against this database yet (the ledger is created on first use). */

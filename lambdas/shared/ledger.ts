@@ -1,7 +1,7 @@
 // The run ledger (schema `etl`): runs, their chunks and their progress. Every statement that reads
 // or writes the ledger lives here; callers pass the client so it can join their transaction.
 import type { RunMode } from './config.ts';
-import type { PoolClient } from './db.ts';
+import { inTransaction, type PoolClient } from './db.ts';
 import { RunStateError } from './errors.ts';
 import { keyFromDb } from './keys.ts';
 import type { ChunkRange } from '../coordinator/plan.ts';
@@ -114,31 +114,25 @@ export type CreateRunResult = { created: true; run: RunRow } | { created: false;
  * plan. When another run of the pipeline is active, nothing is created and that run is returned.
  */
 export async function createRun(client: PoolClient, run: NewRun): Promise<CreateRunResult> {
-  await client.query('BEGIN');
-  try {
-    const inserted = await client.query<RawRun>(
+  const runId = await inTransaction(client, async () => {
+    const inserted = await client.query<{ run_id: string }>(
       `INSERT INTO etl.runs (pipeline, mode, status, source_table, target_table, key_column, chunk_rows, lo, hi,
                              high_water_mark, rows_planned, chunks_total, planned_at)
        VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
        ON CONFLICT (pipeline) WHERE status = 'running' DO NOTHING
-       RETURNING ${RUN_COLUMNS}`,
+       RETURNING run_id`,
       [run.pipeline, run.mode, run.sourceTable, run.targetTable, run.keyColumn, run.chunkRows, run.lo.toString(),
         run.hi?.toString() ?? null, run.highWaterMark?.toString() ?? null, run.rowsPlanned.toString(), run.chunks.length],
     );
-    const created = inserted.rows[0];
-    if (created === undefined) {
-      await client.query('ROLLBACK');
-      const active = await activeRun(client, run.pipeline);
-      if (active === undefined) throw new RunStateError(`a run of ${run.pipeline} was active a moment ago and is gone: trigger again.`);
-      return { created: false, run: active };
-    }
+    const created = inserted.rows[0]?.run_id;
+    if (created === undefined) return undefined;
     const BATCH = 50_000;
     for (let i = 0; i < run.chunks.length; i += BATCH) {
       const part = run.chunks.slice(i, i + BATCH);
       await client.query(
         `INSERT INTO etl.chunks (run_id, chunk_no, lo, hi, rows_planned)
          SELECT $1, n, lo, hi, rows FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(n, lo, hi, rows)`,
-        [created.run_id, part.map((_, j) => i + j), part.map((c) => c.lo.toString()), part.map((c) => c.hi?.toString() ?? null),
+        [created, part.map((_, j) => i + j), part.map((c) => c.lo.toString()), part.map((c) => c.hi?.toString() ?? null),
           part.map((c) => c.rowsPlanned?.toString() ?? null)],
       );
     }
@@ -147,15 +141,15 @@ export async function createRun(client: PoolClient, run: NewRun): Promise<Create
       await client.query(
         `UPDATE etl.runs SET status = 'completed', enqueue_complete = true, enqueued_at = clock_timestamp(), finished_at = clock_timestamp(),
                 rows_read = 0, rows_written = 0, rows_rejected = 0, retries = 0 WHERE run_id = $1`,
-        [created.run_id],
+        [created],
       );
     }
-    await client.query('COMMIT');
-    return { created: true, run: (await findRun(client, created.run_id))! };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+    return created;
+  });
+  if (runId !== undefined) return { created: true, run: await getRun(client, runId) };
+  const active = await activeRun(client, run.pipeline);
+  if (active === undefined) throw new RunStateError(`a run of ${run.pipeline} was active a moment ago and is gone: trigger again.`);
+  return { created: false, run: active };
 }
 
 export async function findRun(client: PoolClient, runId: string): Promise<RunRow | undefined> {
@@ -278,8 +272,7 @@ export async function markEnqueueComplete(client: PoolClient, runId: string): Pr
 export async function countAttempt(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkRow | undefined> {
   // Its own short transaction with an asynchronous commit: a counter lost in a server crash is
   // harmless, and waiting for a WAL flush here would cost every chunk a few milliseconds.
-  await client.query('BEGIN');
-  try {
+  return inTransaction(client, async () => {
     await client.query('SET LOCAL synchronous_commit = off');
     const { rows } = await client.query(
       `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
@@ -289,12 +282,8 @@ export async function countAttempt(client: PoolClient, runId: string, chunkNo: n
                   last_error, enqueued_at IS NOT NULL AS enqueued`,
       [runId, chunkNo],
     );
-    await client.query('COMMIT');
     return rows[0] && toChunk(rows[0]);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /** Inside the chunk's transaction: lock the chunk row so concurrent copies of one chunk serialise. */
@@ -331,27 +320,19 @@ export async function completeChunk(client: PoolClient, runId: string, chunkNo: 
 
 /** After a failed attempt (its transaction rolled back): keep the error; on the last attempt mark the chunk failed. */
 export async function recordChunkFailure(client: PoolClient, runId: string, chunkNo: number, error: string, lastAttempt: boolean): Promise<void> {
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     const { rows } = await client.query<{ status: ChunkStatus }>(
       'SELECT status FROM etl.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
       [runId, chunkNo],
     );
     const status = rows[0]?.status;
-    if (status === undefined || status === 'done') {
-      await client.query('COMMIT');
-      return;
-    }
+    if (status === undefined || status === 'done') return;
     await client.query(
       `UPDATE etl.chunks SET last_error = $3, status = CASE WHEN $4::boolean THEN 'failed' ELSE status END WHERE run_id = $1 AND chunk_no = $2`,
       [runId, chunkNo, error.slice(0, 4000), lastAttempt],
     );
     if (lastAttempt && status === 'pending') await bumpRun(client, runId, 0, 1, error);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 async function bumpRun(client: PoolClient, runId: string, doneDelta: number, failedDelta: number, error?: string): Promise<RunStatus> {

@@ -1,7 +1,7 @@
 // Resolves the configured source, target and key names against the catalog before any other SQL
 // uses them, checks their shape, and creates the target when it is missing.
 import type { TableConfig } from './config.ts';
-import type { PoolClient } from './db.ts';
+import { inTransaction, type PoolClient } from './db.ts';
 import { SchemaError } from './errors.ts';
 import { displayQualified, parseColumnName, parseQualifiedName, quoteIdent, quoteQualified, type QualifiedName } from './sql-identifiers.ts';
 import type { RowTransform } from '../transform/row-transform.ts';
@@ -189,15 +189,10 @@ async function createTarget(client: PoolClient, q: QualifiedName, keyName: strin
   const sql = quoteQualified({ schema, name: q.name });
   const columns = transform.targetColumns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
   // Two processes may race to create it: CREATE … IF NOT EXISTS alone can still collide, so serialise.
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('pg-fanout ddl'))`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${sql} (${quoteIdent(keyName)} bigint PRIMARY KEY, ${columns})`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
   const found = await findTable(client, { schema, name: q.name });
   if (found === undefined) throw new SchemaError(`could not create TARGET_TABLE ${sql}.`);
   return found;

@@ -3,7 +3,7 @@
 // ledger row. Re-running it (in sequence or concurrently) leaves exactly one copy of every row.
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
-import { guardClient, type Pool, type PoolClient } from '../shared/db.ts';
+import { guardClient, inTransaction, withClient, type Pool, type PoolClient } from '../shared/db.ts';
 import { ChunkFailedError, describe, InvalidMessageError } from '../shared/errors.ts';
 import { rangeText } from '../shared/keys.ts';
 import { completeChunk, countAttempt, lockChunk, recordChunkFailure, type RunStatus } from '../shared/ledger.ts';
@@ -78,80 +78,50 @@ async function copyInTransaction(ctx: ChunkContext, loader: PoolClient, chunk: C
   const lo = chunk.lo.toString();
   const hi = chunk.hi?.toString() ?? null;
   const spool = new RejectSpool();
-  await loader.query('BEGIN');
-  let committed = false;
   try {
-    // Serialises concurrent copies of this chunk: the second waits here, then sees `done`.
-    const status = await lockChunk(loader, chunk.runId, chunk.chunkNo);
-    if (status === 'done') {
-      await loader.query('COMMIT');
-      committed = true;
-      return undefined;
-    }
-    const inRange = hi === null ? `${key} >= $1::bigint` : `${key} >= $1::bigint AND ${key} < $2::bigint`;
-    const rangeParams = hi === null ? [lo] : [lo, hi];
-    await loader.query(`DELETE FROM ${tables.target.sql} WHERE ${inRange}`, rangeParams);
-    await loader.query(
-      `DELETE FROM etl.rejects WHERE pipeline = $${rangeParams.length + 1} AND ${inRange.replaceAll(key, 'source_id')}`,
-      [...rangeParams, tables.pipeline],
-    );
+    return await inTransaction(loader, async () => {
+      // Serialises concurrent copies of this chunk: the second waits here, then sees `done`.
+      const status = await lockChunk(loader, chunk.runId, chunk.chunkNo);
+      if (status === 'done') return undefined;
+      const inRange = hi === null ? `${key} >= $1::bigint` : `${key} >= $1::bigint AND ${key} < $2::bigint`;
+      const rangeParams = hi === null ? [lo] : [lo, hi];
+      await loader.query(`DELETE FROM ${tables.target.sql} WHERE ${inRange}`, rangeParams);
+      await loader.query(
+        `DELETE FROM etl.rejects WHERE pipeline = $${rangeParams.length + 1} AND ${inRange.replaceAll(key, 'source_id')}`,
+        [...rangeParams, tables.pipeline],
+      );
 
-    const transform = createCopyTransform({
-      transform: ctx.transform,
-      rejectPrefix: Buffer.concat([encodeField(chunk.runId), Buffer.from('\t'), encodeField(tables.pipeline), Buffer.from('\t')]),
-      onRejects: (lines) => spool.add(lines),
+      const transform = createCopyTransform({
+        transform: ctx.transform,
+        rejectPrefix: Buffer.concat([encodeField(chunk.runId), Buffer.from('\t'), encodeField(tables.pipeline), Buffer.from('\t')]),
+        onRejects: (lines) => spool.add(lines),
+      });
+      // COPY takes no parameters: the bounds are bigints rendered by BigInt, never user text.
+      const literalRange = hi === null ? `${key} >= ${lo}` : `${key} >= ${lo} AND ${key} < ${hi}`;
+      const extractSql = `COPY (SELECT ${[key, ...tables.sourceColumnsSql].join(', ')} FROM ${tables.source.sql} WHERE ${literalRange}) TO STDOUT`;
+      const loadSql = `COPY ${tables.target.sql} (${[key, ...tables.targetColumnsSql].join(', ')}) FROM STDIN`;
+
+      // The second connection only streams the range out; one that broke mid-stream is destroyed.
+      await withClient(ctx.pool, (extractor) => pipeline(extractor.query(copyStreams.to(extractSql)), transform, loader.query(copyStreams.from(loadSql))));
+
+      if (!spool.isEmpty) {
+        const rejectSink = loader.query(copyStreams.from('COPY etl.rejects (run_id, pipeline, source_id, reason, name, age) FROM STDIN'));
+        await pipeline(await spool.readable(), rejectSink);
+      }
+
+      const counts = { rowsRead: transform.rowsRead, rowsWritten: transform.rowsWritten, rowsRejected: transform.rowsRejected, durationMs: performance.now() - started };
+      const runStatus = await completeChunk(loader, chunk.runId, chunk.chunkNo, status, counts);
+      return { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: false, ...counts, runStatus };
     });
-    // COPY takes no parameters: the bounds are bigints rendered by BigInt, never user text.
-    const literalRange = hi === null ? `${key} >= ${lo}` : `${key} >= ${lo} AND ${key} < ${hi}`;
-    const extractSql = `COPY (SELECT ${[key, ...tables.sourceColumnsSql].join(', ')} FROM ${tables.source.sql} WHERE ${literalRange}) TO STDOUT`;
-    const loadSql = `COPY ${tables.target.sql} (${[key, ...tables.targetColumnsSql].join(', ')}) FROM STDIN`;
-
-    await withExtractClient(ctx.pool, async (extractor) => {
-      const source = extractor.query(copyStreams.to(extractSql));
-      const sink = loader.query(copyStreams.from(loadSql));
-      await pipeline(source, transform, sink);
-    });
-
-    if (!spool.isEmpty) {
-      const rejectSink = loader.query(copyStreams.from('COPY etl.rejects (run_id, pipeline, source_id, reason, name, age) FROM STDIN'));
-      await pipeline(await spool.readable(), rejectSink);
-    }
-
-    const counts = { rowsRead: transform.rowsRead, rowsWritten: transform.rowsWritten, rowsRejected: transform.rowsRejected, durationMs: performance.now() - started };
-    const runStatus = await completeChunk(loader, chunk.runId, chunk.chunkNo, status, counts);
-    await loader.query('COMMIT');
-    committed = true;
-    return { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: false, ...counts, runStatus };
   } finally {
-    if (!committed) await loader.query('ROLLBACK').catch(() => undefined);
     await spool.dispose();
-  }
-}
-
-/** The second connection, used only to stream the range out; destroyed if the stream broke. */
-async function withExtractClient(pool: Pool, fn: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  const errors = guardClient(client);
-  try {
-    await fn(client);
-    client.release();
-  } catch (error) {
-    client.release(true);
-    throw errors[0] ?? error;
   }
 }
 
 async function recordFailure(ctx: ChunkContext, chunk: ChunkMessage, message: string, lastAttempt: boolean): Promise<void> {
   // A fresh connection: the one that failed may be dead. If the ledger itself is unreachable the
   // chunk's error still travels with the thrown ChunkFailedError and the message is retried.
-  let client: PoolClient | undefined;
-  try {
-    client = await ctx.pool.connect();
-    guardClient(client);
-    await recordChunkFailure(client, chunk.runId, chunk.chunkNo, message, lastAttempt);
-    client.release();
-  } catch (error) {
-    client?.release(true);
+  await withClient(ctx.pool, (client) => recordChunkFailure(client, chunk.runId, chunk.chunkNo, message, lastAttempt)).catch((error: unknown) => {
     console.error(JSON.stringify({ level: 'error', message: 'could not record chunk failure in the ledger', chunk: chunk.chunkNo, runId: chunk.runId, error: describe(error) }));
-  }
+  });
 }
