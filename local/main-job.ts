@@ -1,6 +1,7 @@
 // The main job (`npm start`, `pg-fanout local`): the real coordinator and worker handlers on an
 // embedded PostgreSQL and an embedded SQS server (or DATABASE_URL / an SQS endpoint). It plays
 // only what AWS would: the queue, the event source mapping, the concurrency limits.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { environment, loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
 import { closeAllPools, openPool, redactDatabaseUrl, withClient, type Pool } from '../lambdas/shared/db.ts';
@@ -198,7 +199,7 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince > 5 * 60_000) throw error;
       options.err.write(`${tty ? '\n' : ''}ledger unreachable (${describe(error)}): retrying\n`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       continue;
     }
     const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
@@ -222,7 +223,7 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
     } else {
       idleSince = undefined;
     }
-    await new Promise((r) => setTimeout(r, tty ? 250 : 500));
+    await sleep(tty ? 250 : 500);
   }
 }
 
@@ -236,6 +237,6 @@ async function waitForDeadLetters(sqs: ReturnType<typeof createSqsClient>, queue
   while (Date.now() < deadline) {
     const d = await queueDepth(sqs, queueUrl);
     if (d.visible === 0 && d.inFlight === 0) return;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }

@@ -2,6 +2,7 @@
 // and against a deployed one alike: the ledger through DATABASE_URL, the queues through the usual
 // AWS credentials and endpoint variables, the coordinator through Lambda Invoke when
 // COORDINATOR_FUNCTION is set (in-process otherwise).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, StartMessageMoveTaskCommand, type SQSClient,
@@ -132,7 +133,7 @@ rows/s, ETA, and failed chunks with their last error. --watch refreshes until th
         for (const c of failed) out(`  failed chunk ${c.chunkNo} [${c.lo}, ${c.hi ?? '+inf'}) after ${c.attempts} attempt(s): ${c.lastError ?? 'no error recorded'}`);
       }
       if (!values.watch || r.status !== 'running') return r.status === 'failed' ? 1 : 0;
-      await new Promise((res) => setTimeout(res, interval * 1000));
+      await sleep(interval * 1000);
     }
   });
 };

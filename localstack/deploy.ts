@@ -7,6 +7,7 @@
 // compose network). TLS is off (the compose PostgreSQL has no certificate) and the schedule is
 // disabled (LocalStack's EventBridge Scheduler stores schedules but never fires them).
 // Extra arguments after `--` go to `cdk deploy` (e.g. `-- -c chunkRows=10000`).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -107,7 +108,7 @@ export async function waitForLocalStack(endpoint: string, timeoutMs = 120_000): 
           '(LOCALSTACK_AUTH_TOKEN set for images after 4.14.0), or point AWS_ENDPOINT_URL at yours.',
       );
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 

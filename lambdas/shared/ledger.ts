@@ -201,6 +201,9 @@ export interface ChunkRow {
   enqueued: boolean;
 }
 
+const CHUNK_COLUMNS = `run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
+  last_error, enqueued_at IS NOT NULL AS enqueued`;
+
 /** Chunks not done (optionally only those never enqueued), in chunk order, `limit` at a time after `afterChunk`. */
 export async function chunksToSend(
   client: PoolClient,
@@ -208,8 +211,7 @@ export async function chunksToSend(
   options: { onlyNeverEnqueued: boolean; afterChunk: number; limit: number },
 ): Promise<ChunkRow[]> {
   const { rows } = await client.query(
-    `SELECT run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
-            last_error, enqueued_at IS NOT NULL AS enqueued
+    `SELECT ${CHUNK_COLUMNS}
        FROM etl.chunks
       WHERE run_id = $1 AND status <> 'done' AND chunk_no > $2 AND (NOT $3::boolean OR enqueued_at IS NULL)
       ORDER BY chunk_no LIMIT $4`,
@@ -220,8 +222,7 @@ export async function chunksToSend(
 
 export async function listChunks(client: PoolClient, runId: string, filter: { status?: ChunkStatus } = {}): Promise<ChunkRow[]> {
   const { rows } = await client.query(
-    `SELECT run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
-            last_error, enqueued_at IS NOT NULL AS enqueued
+    `SELECT ${CHUNK_COLUMNS}
        FROM etl.chunks WHERE run_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY chunk_no`,
     [runId, filter.status ?? null],
   );
@@ -278,8 +279,7 @@ export async function countAttempt(client: PoolClient, runId: string, chunkNo: n
       `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
               started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
         WHERE run_id = $1 AND chunk_no = $2
-        RETURNING run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
-                  last_error, enqueued_at IS NOT NULL AS enqueued`,
+        RETURNING ${CHUNK_COLUMNS}`,
       [runId, chunkNo],
     );
     return rows[0] && toChunk(rows[0]);
@@ -321,12 +321,8 @@ export async function completeChunk(client: PoolClient, runId: string, chunkNo: 
 /** After a failed attempt (its transaction rolled back): keep the error; on the last attempt mark the chunk failed. */
 export async function recordChunkFailure(client: PoolClient, runId: string, chunkNo: number, error: string, lastAttempt: boolean): Promise<void> {
   await inTransaction(client, async () => {
-    const { rows } = await client.query<{ status: ChunkStatus }>(
-      'SELECT status FROM etl.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
-      [runId, chunkNo],
-    );
-    const status = rows[0]?.status;
-    if (status === undefined || status === 'done') return;
+    const status = await lockChunk(client, runId, chunkNo);
+    if (status === 'done') return;
     await client.query(
       `UPDATE etl.chunks SET last_error = $3, status = CASE WHEN $4::boolean THEN 'failed' ELSE status END WHERE run_id = $1 AND chunk_no = $2`,
       [runId, chunkNo, error.slice(0, 4000), lastAttempt],

@@ -1,5 +1,6 @@
 // The only module that talks to SQS: the client (AWS, LocalStack or fauxqs by endpoint) and sending
 // chunk messages in batches of 10 with failed entries retried.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { PipelineConfig } from './config.ts';
 import { PgFanoutError } from './errors.ts';
@@ -56,8 +57,4 @@ export async function sendAll(
     }
     await options.onBatchSent?.(batch.map((m) => m.id));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
