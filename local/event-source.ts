@@ -1,12 +1,16 @@
-// Plays the Lambda SQS event source mapping: long-polls the work queue, builds SQS events of up to
-// the batch size, runs at most `maxConcurrency` worker sandboxes at once, deletes the records that
-// succeeded and leaves failed ones to reappear after the visibility timeout (and, past
-// maxReceiveCount, to be moved to the DLQ by the queue's redrive policy).
+// Plays the Lambda SQS event source mapping: a poller long-polls the work queue ahead of the
+// functions (as Lambda's pollers do), instances take SQS events of up to the batch size from what
+// it holds, at most `maxConcurrency` worker sandboxes run at once, the records that succeeded are
+// deleted and failed ones reappear after the visibility timeout (and, past maxReceiveCount, move to
+// the DLQ by the queue's redrive policy).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BackpressureConfig } from '../lambdas/shared/config.ts';
 import { WorkerSandbox, type InvokeOutcome } from './worker-sandbox.ts';
+
+/** How long a succeeded message may wait to be deleted with others (it is invisible for far longer). */
+const DELETE_DELAY_MS = 100;
 
 export interface EventSourceStats {
   invocations: number;
@@ -31,14 +35,28 @@ export class LocalEventSource {
   readonly stats: EventSourceStats = { invocations: 0, recordsSucceeded: 0, recordsFailed: 0, timeouts: 0, crashes: 0 };
   readonly sandboxes: WorkerSandbox[];
   readonly #options: EventSourceOptions;
+  /**
+   * Received, not yet handed to an instance: up to 10 (one full receive), but never more than 5
+   * batches per instance, so a held message's invocation still ends inside its visibility timeout
+   * (6 x the function timeout: at most 5 invocations' wait, then its own).
+   */
+  readonly #held: Message[] = [];
+  readonly #holdLimit: number;
+  readonly #refillBelow: number;
+  #wake = new Signal();
   #running = false;
   #loops: Promise<void>[] = [];
-  // Aborts the long polls in flight, so stopping does not wait out a receive wait.
+  // Aborts the long poll in flight, so stopping does not wait out a receive wait.
   #polling = new AbortController();
+  readonly #toDelete: Message[] = [];
+  #deleting: Promise<void> | undefined;
 
   constructor(options: EventSourceOptions) {
     this.#options = options;
     this.sandboxes = Array.from({ length: options.backpressure.maxConcurrency }, () => new WorkerSandbox(options.env));
+    const { maxConcurrency, batchSize } = options.backpressure;
+    this.#holdLimit = Math.min(5 * maxConcurrency * batchSize, Math.max(10, maxConcurrency * batchSize));
+    this.#refillBelow = Math.min(this.#holdLimit, maxConcurrency * batchSize);
   }
 
   get peakWorkerRssBytes(): number {
@@ -51,31 +69,62 @@ export class LocalEventSource {
     this.#polling = new AbortController();
     // Instances are started up front, like provisioned concurrency: a run measures chunks, not cold starts.
     for (const sandbox of this.sandboxes) void sandbox.warm();
-    this.#loops = this.sandboxes.map((sandbox) => this.#poll(sandbox));
+    this.#loops = [this.#receive(), ...this.sandboxes.map((sandbox) => this.#serve(sandbox))];
   }
 
-  /** Stops polling, lets in-flight invocations finish, then stops the sandboxes. */
+  /**
+   * Stops polling, lets in-flight invocations finish, deletes what succeeded, makes the messages
+   * received but not yet handed out visible again at once, then stops the sandboxes.
+   */
   async stop(): Promise<void> {
     this.#running = false;
     this.#polling.abort();
+    this.#wake.notify();
     await Promise.all(this.#loops);
+    await this.#deleting;
+    await this.#flushDeletes();
+    await this.#release(this.#held.splice(0));
     await Promise.all(this.sandboxes.map((s) => s.stop()));
   }
 
-  async #poll(sandbox: WorkerSandbox): Promise<void> {
-    const { sqs, queueUrl, backpressure } = this.#options;
+  async #receive(): Promise<void> {
+    const { sqs, queueUrl } = this.#options;
     while (this.#running) {
-      let messages: Message[];
+      // Refill only when the held messages no longer give every instance a batch: receives of
+      // up to 10 instead of one per invocation.
+      if (this.#held.length >= this.#refillBelow) {
+        await this.#wake.next();
+        continue;
+      }
+      const room = this.#holdLimit - this.#held.length;
       try {
-        messages = await this.#receiveBatch();
+        const r = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, room), WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+          { abortSignal: this.#polling.signal },
+        );
+        const got = r.Messages ?? [];
+        if (!this.#running) {
+          await this.#release(got);
+          return;
+        }
+        if (got.length > 0) {
+          this.#held.push(...got);
+          this.#wake.notify();
+        }
       } catch (error) {
         if (!this.#running) return;
         process.stderr.write(`event source: receive from ${queueUrl} failed: ${(error as Error).message}; retrying\n`);
         await sleep(1000);
-        continue;
       }
+    }
+  }
+
+  async #serve(sandbox: WorkerSandbox): Promise<void> {
+    const { backpressure } = this.#options;
+    while (this.#running) {
+      const messages = await this.#takeBatch();
       if (messages.length === 0) continue;
-      const outcome = await sandbox.invoke(toSqsEvent(messages, this.#options.queueArn ?? queueUrl), backpressure.workerTimeoutSeconds * 1000);
+      const outcome = await sandbox.invoke(toSqsEvent(messages, this.#options.queueArn ?? this.#options.queueUrl), backpressure.workerTimeoutSeconds * 1000);
       this.stats.invocations += 1;
       const failed = failedIds(outcome, messages);
       if (outcome.kind === 'timeout') this.stats.timeouts += 1;
@@ -83,35 +132,70 @@ export class LocalEventSource {
       const succeeded = messages.filter((m) => !failed.has(m.MessageId!));
       this.stats.recordsSucceeded += succeeded.length;
       this.stats.recordsFailed += failed.size;
-      if (succeeded.length > 0) {
-        // A delete that fails only means a duplicate delivery later, which the worker skips as done.
-        await deleteAll(sqs, queueUrl, succeeded).catch((error: Error) => process.stderr.write(`event source: delete failed (${error.message}); the chunk will be redelivered and skipped\n`));
-      }
+      // Deleted in the background, batched with other instances' (a late delete only means a
+      // duplicate delivery, which the worker skips as done).
+      this.#delete(succeeded);
       this.#options.onInvocation?.(outcome, messages.length, sandbox);
     }
   }
 
-  /** Up to batchSize messages: one receive of ≤10, more only while the batching window is open. */
-  async #receiveBatch(): Promise<Message[]> {
-    const { sqs, queueUrl, backpressure } = this.#options;
-    const deadline = Date.now() + backpressure.maxBatchingWindowSeconds * 1000;
-    const batch: Message[] = [];
-    do {
-      const r = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, backpressure.batchSize - batch.length),
-          WaitTimeSeconds: batch.length === 0 ? 1 : 0,
-          MessageSystemAttributeNames: ['All'],
-        }),
-        { abortSignal: this.#polling.signal },
-      );
-      const got = r.Messages ?? [];
-      batch.push(...got);
-      if (got.length === 0 && batch.length > 0 && Date.now() >= deadline) break;
-      if (got.length === 0 && batch.length === 0) break;
-    } while (this.#running && batch.length < backpressure.batchSize && Date.now() < deadline);
+  /** Up to batchSize held messages: waits for the first, for more only while the batching window is open. */
+  async #takeBatch(): Promise<Message[]> {
+    const { batchSize, maxBatchingWindowSeconds } = this.#options.backpressure;
+    while (this.#running && this.#held.length === 0) await this.#wake.next();
+    if (!this.#running) return [];
+    const batch = this.#held.splice(0, batchSize);
+    const deadline = Date.now() + maxBatchingWindowSeconds * 1000;
+    while (this.#running && batch.length > 0 && batch.length < batchSize && Date.now() < deadline) {
+      await Promise.race([this.#wake.next(), sleep(deadline - Date.now())]);
+      batch.push(...this.#held.splice(0, batchSize - batch.length));
+    }
+    // Room for the poller to fetch ahead again.
+    this.#wake.notify();
     return batch;
+  }
+
+  #delete(messages: Message[]): void {
+    if (messages.length === 0) return;
+    this.#toDelete.push(...messages);
+    // Gathered for up to DELETE_DELAY_MS into batches of 10; stop() deletes what is left.
+    this.#deleting ??= (this.#toDelete.length >= 10 ? Promise.resolve() : sleep(DELETE_DELAY_MS))
+      .then(() => this.#flushDeletes())
+      .finally(() => (this.#deleting = undefined));
+  }
+
+  async #flushDeletes(): Promise<void> {
+    const { sqs, queueUrl } = this.#options;
+    while (this.#toDelete.length > 0) {
+      const part = this.#toDelete.splice(0, 10);
+      await sqs
+        .send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: part.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }))
+        .catch((error: Error) => process.stderr.write(`event source: delete failed (${error.message}); the chunk will be redelivered and skipped\n`));
+    }
+  }
+
+  /** Messages received but never handed out become visible again now, not after their visibility timeout. */
+  async #release(messages: Message[]): Promise<void> {
+    const { sqs, queueUrl } = this.#options;
+    for (let i = 0; i < messages.length; i += 10) {
+      const part = messages.slice(i, i + 10);
+      await sqs
+        .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: part.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }))
+        .catch(() => undefined);
+    }
+  }
+}
+
+/** Wakes everyone waiting on it; waiting again needs a new notify. */
+class Signal {
+  #waiting: (() => void)[] = [];
+
+  next(): Promise<void> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  notify(): void {
+    for (const resolve of this.#waiting.splice(0)) resolve();
   }
 }
 
@@ -141,11 +225,4 @@ function toSqsEvent(messages: Message[], sourceArn: string): SQSEvent {
       }),
     ),
   };
-}
-
-async function deleteAll(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const part = messages.slice(i, i + 10);
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: part.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
 }

@@ -83,6 +83,26 @@ export async function inTransaction<T>(client: PoolClient, fn: (client: PoolClie
 }
 
 /**
+ * A value as an SQL literal, for the statements a worker sends together in one simple-query round
+ * trip (that protocol takes no parameters): text quoted by pg's escapeLiteral, integers checked.
+ */
+export function sqlLiteral(value: string | number | bigint | null): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`${value} is not an integer`);
+    return String(value);
+  }
+  return pg.escapeLiteral(value);
+}
+
+/** Runs several `;`-separated statements in one round trip and returns each statement's result. */
+export async function queryAll(client: PoolClient, sql: string): Promise<pg.QueryResult[]> {
+  const results = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(results) ? results : [results];
+}
+
+/**
  * A checked-out pg client emits 'error' when its connection dies (a terminated backend); unhandled,
  * that would crash the process. Keep the error: the failing query or stream reports it too.
  */

@@ -1,7 +1,7 @@
 // The run ledger (schema `etl`): runs, their chunks and their progress. Every statement that reads
 // or writes the ledger lives here; callers pass the client so it can join their transaction.
 import type { RunMode } from './config.ts';
-import { inTransaction, type PoolClient } from './db.ts';
+import { inTransaction, queryAll, sqlLiteral, type PoolClient } from './db.ts';
 import { RunStateError } from './errors.ts';
 import { keyFromDb } from './keys.ts';
 import type { ChunkRange } from '../coordinator/plan.ts';
@@ -266,26 +266,6 @@ export async function markEnqueueComplete(client: PoolClient, runId: string): Pr
 
 // ---- chunk lifecycle, used by the worker's chunk operation ----
 
-/**
- * Count an attempt (outside the chunk's transaction, so a crash still counts it) and return the
- * chunk as the ledger has it; undefined when the ledger has no such chunk.
- */
-export async function countAttempt(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkRow | undefined> {
-  // Its own short transaction with an asynchronous commit: a counter lost in a server crash is
-  // harmless, and waiting for a WAL flush here would cost every chunk a few milliseconds.
-  return inTransaction(client, async () => {
-    await client.query('SET LOCAL synchronous_commit = off');
-    const { rows } = await client.query(
-      `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
-              started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
-        WHERE run_id = $1 AND chunk_no = $2
-        RETURNING ${CHUNK_COLUMNS}`,
-      [runId, chunkNo],
-    );
-    return rows[0] && toChunk(rows[0]);
-  });
-}
-
 /** Inside the chunk's transaction: lock the chunk row so concurrent copies of one chunk serialise. */
 export async function lockChunk(client: PoolClient, runId: string, chunkNo: number): Promise<ChunkStatus> {
   const { rows } = await client.query<{ status: ChunkStatus }>(
@@ -297,6 +277,13 @@ export async function lockChunk(client: PoolClient, runId: string, chunkNo: numb
   return row.status;
 }
 
+/** The chunk as its ledger row has it, locked in the chunk's transaction. */
+export interface LockedChunk {
+  lo: bigint;
+  hi: bigint | null;
+  status: ChunkStatus;
+}
+
 export interface ChunkCounts {
   rowsRead: number;
   rowsWritten: number;
@@ -304,18 +291,65 @@ export interface ChunkCounts {
   durationMs: number;
 }
 
+// A chunk's ledger work takes two round trips, one before its COPY and one after: per-chunk
+// latency is what makes small chunks slow, and a worker talks to the database across a network.
+
 /**
- * Inside the chunk's transaction: mark it done and, if it was the last one, settle the run.
- * The run row's lock serialises the last chunks, so exactly one of them settles the run.
+ * One round trip: counts the attempt in its own transaction with an asynchronous commit (a counter
+ * lost in a server crash is harmless; a WAL flush there would cost every chunk), then opens the
+ * chunk's transaction, locks the chunk row (concurrent copies of one chunk serialise here) and runs
+ * the caller's `whilePending` statements, each given a guard to AND into its WHERE clause so it
+ * does nothing unless the chunk is still pending with exactly the message's range.
+ * Returns with that transaction open; undefined when the chunk is not in the ledger.
  */
-export async function completeChunk(client: PoolClient, runId: string, chunkNo: number, previous: ChunkStatus, counts: ChunkCounts): Promise<RunStatus> {
-  await client.query(
-    `UPDATE etl.chunks SET status = 'done', rows_read = $3, rows_written = $4, rows_rejected = $5, duration_ms = $6,
-            finished_at = clock_timestamp(), last_error = NULL
-      WHERE run_id = $1 AND chunk_no = $2`,
-    [runId, chunkNo, counts.rowsRead, counts.rowsWritten, counts.rowsRejected, Math.round(counts.durationMs)],
+export async function beginChunk(
+  client: PoolClient,
+  chunk: { runId: string; chunkNo: number; lo: bigint; hi: bigint | null },
+  whilePending: (guard: string) => string[] = () => [],
+): Promise<LockedChunk | undefined> {
+  const where = `run_id = ${sqlLiteral(chunk.runId)} AND chunk_no = ${sqlLiteral(chunk.chunkNo)}`;
+  // A new statement in READ COMMITTED sees what a concurrent copy committed while we waited for the lock.
+  const guard = `EXISTS (SELECT FROM etl.chunks WHERE ${where} AND status <> 'done' AND lo = ${sqlLiteral(chunk.lo)} AND hi IS NOT DISTINCT FROM ${sqlLiteral(chunk.hi)})`;
+  const results = await queryAll(
+    client,
+    [
+      'BEGIN',
+      'SET LOCAL synchronous_commit = off',
+      `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
+              started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
+        WHERE ${where}`,
+      'COMMIT',
+      'BEGIN',
+      `SELECT lo::text, hi::text, status FROM etl.chunks WHERE ${where} FOR UPDATE`,
+      ...whilePending(guard),
+    ].join(';\n'),
   );
-  return bumpRun(client, runId, 1, previous === 'failed' ? -1 : 0);
+  const row = results[5]?.rows[0] as { lo: string; hi: string | null; status: ChunkStatus } | undefined;
+  return row && { lo: keyFromDb(row.lo)!, hi: keyFromDb(row.hi), status: row.status };
+}
+
+/**
+ * One round trip that ends the chunk's transaction: marks the chunk done, counts it in its run,
+ * settles the run if this was its last chunk, and commits. The run row's lock serialises the last
+ * chunks, so exactly one of them settles the run.
+ */
+export async function commitChunk(client: PoolClient, runId: string, chunkNo: number, previous: ChunkStatus, counts: ChunkCounts): Promise<RunStatus> {
+  const run = sqlLiteral(runId);
+  const results = await queryAll(
+    client,
+    `UPDATE etl.chunks SET status = 'done', rows_read = ${sqlLiteral(counts.rowsRead)}, rows_written = ${sqlLiteral(counts.rowsWritten)},
+            rows_rejected = ${sqlLiteral(counts.rowsRejected)}, duration_ms = ${sqlLiteral(Math.round(counts.durationMs))},
+            finished_at = clock_timestamp(), last_error = NULL
+      WHERE run_id = ${run} AND chunk_no = ${sqlLiteral(chunkNo)};
+     UPDATE etl.runs SET chunks_done = chunks_done + 1, chunks_failed = chunks_failed - ${previous === 'failed' ? 1 : 0}, heartbeat_at = clock_timestamp()
+      WHERE run_id = ${run} RETURNING status;
+     ${settleRunSql(run)};
+     COMMIT`,
+  );
+  const [, bumped, settled] = results;
+  const status = (settled?.rows[0]?.status ?? bumped?.rows[0]?.status) as RunStatus | undefined;
+  if (status === undefined) throw new RunStateError(`run ${runId} is not in the ledger.`);
+  return status;
 }
 
 /** After a failed attempt (its transaction rolled back): keep the error; on the last attempt mark the chunk failed. */
@@ -332,31 +366,32 @@ export async function recordChunkFailure(client: PoolClient, runId: string, chun
 }
 
 async function bumpRun(client: PoolClient, runId: string, doneDelta: number, failedDelta: number, error?: string): Promise<RunStatus> {
-  const { rows } = await client.query<{ status: RunStatus; settled: boolean; failed: number }>(
+  const { rows } = await client.query<{ status: RunStatus }>(
     `UPDATE etl.runs SET chunks_done = chunks_done + $2, chunks_failed = chunks_failed + $3, heartbeat_at = clock_timestamp(),
             last_error = coalesce($4, last_error)
       WHERE run_id = $1
-      RETURNING status, chunks_done + chunks_failed = chunks_total AS settled, chunks_failed AS failed`,
+      RETURNING status`,
     [runId, doneDelta, failedDelta, error ?? null],
   );
   const row = rows[0];
   if (row === undefined) throw new RunStateError(`run ${runId} is not in the ledger.`);
-  if (!row.settled || !(row.status === 'running' || row.status === 'failed')) return row.status;
-  return settleRun(client, runId, row.failed > 0 ? 'failed' : 'completed');
+  const settled = await client.query<{ status: RunStatus }>(settleRunSql(sqlLiteral(runId)));
+  return settled.rows[0]?.status ?? row.status;
 }
 
-async function settleRun(client: PoolClient, runId: string, status: RunStatus): Promise<RunStatus> {
-  await client.query(
-    `UPDATE etl.runs r SET status = $2, finished_at = clock_timestamp(),
-            rows_read = t.rows_read, rows_written = t.rows_written, rows_rejected = t.rows_rejected, retries = t.retries,
-            last_error = CASE WHEN $2 = 'completed' THEN NULL ELSE r.last_error END
-       FROM (SELECT coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(rows_written), 0) AS rows_written,
-                    coalesce(sum(rows_rejected), 0) AS rows_rejected, coalesce(sum(greatest(attempts - 1, 0)), 0) AS retries
-               FROM etl.chunks WHERE run_id = $1) t
-      WHERE r.run_id = $1`,
-    [runId, status],
-  );
-  return status;
+/**
+ * Settles a run whose chunks are all done or failed (and only such a run): completed, or failed
+ * if any chunk failed, with its totals summed from the chunks. Returns its status when it settled.
+ */
+function settleRunSql(run: string): string {
+  return `UPDATE etl.runs r SET status = CASE WHEN r.chunks_failed > 0 THEN 'failed' ELSE 'completed' END, finished_at = clock_timestamp(),
+            (rows_read, rows_written, rows_rejected, retries) = (
+              SELECT coalesce(sum(c.rows_read), 0), coalesce(sum(c.rows_written), 0), coalesce(sum(c.rows_rejected), 0),
+                     coalesce(sum(greatest(c.attempts - 1, 0)), 0)
+                FROM etl.chunks c WHERE c.run_id = r.run_id),
+            last_error = CASE WHEN r.chunks_failed > 0 THEN r.last_error END
+      WHERE r.run_id = ${run} AND r.chunks_done + r.chunks_failed = r.chunks_total AND r.status IN ('running', 'failed')
+      RETURNING r.status`;
 }
 
 /** Reopen a failed run whose failed chunks are being redriven, so it can complete. */
