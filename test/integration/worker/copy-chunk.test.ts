@@ -1,6 +1,7 @@
 // The chunk operation against a real PostgreSQL: exact output, redo in sequence and concurrently,
 // bigint extremes, a backend killed mid-COPY, and names refused before they reach SQL.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { copyChunk, type ChunkContext } from '../../../lambdas/worker/copy-chunk.ts';
 import { listChunks } from '../../../lambdas/shared/ledger.ts';
@@ -86,6 +87,26 @@ describe('copyChunk', () => {
       await assertExactOutput(db, { hi: 5001n });
       const [chunk] = await withClient(pool, (c) => listChunks(c, runId));
       assert.equal(chunk?.attempts, 1, 'a delivery of a done chunk is not an attempt');
+      await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
+    });
+
+    test('a redelivered done chunk, or a message whose range the ledger does not have, touches no target row', async () => {
+      const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: 5001n }]);
+      await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 5001n });
+      // Another transaction holds a row of the range: a DELETE of the range would wait for it.
+      const holder = await pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT * FROM output_table WHERE id = 42 FOR UPDATE');
+        const waited = (p: Promise<unknown>) => Promise.race([p.then(() => 'returned', (e: Error) => e.name), sleep(3000).then(() => 'waited for the row lock')]);
+        assert.equal(await waited(copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 5001n })), 'returned');
+        await db.query(`UPDATE etl.chunks SET status = 'pending' WHERE run_id = $1`, [runId]);
+        assert.equal(await waited(copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 4001n })), 'InvalidMessageError');
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+      await assertExactOutput(db, { hi: 5001n });
       await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
     });
 
