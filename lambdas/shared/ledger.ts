@@ -361,17 +361,17 @@ export async function recordChunkFailure(client: PoolClient, runId: string, chun
       `UPDATE etl.chunks SET last_error = $3, status = CASE WHEN $4::boolean THEN 'failed' ELSE status END WHERE run_id = $1 AND chunk_no = $2`,
       [runId, chunkNo, error.slice(0, 4000), lastAttempt],
     );
-    if (lastAttempt && status === 'pending') await bumpRun(client, runId, 0, 1, error);
+    if (lastAttempt && status === 'pending') await countFailedChunk(client, runId, error);
   });
 }
 
-async function bumpRun(client: PoolClient, runId: string, doneDelta: number, failedDelta: number, error?: string): Promise<RunStatus> {
+/** Counts a chunk failed for good in its run, settling the run if it was the last one open. */
+async function countFailedChunk(client: PoolClient, runId: string, error: string): Promise<RunStatus> {
   const { rows } = await client.query<{ status: RunStatus }>(
-    `UPDATE etl.runs SET chunks_done = chunks_done + $2, chunks_failed = chunks_failed + $3, heartbeat_at = clock_timestamp(),
-            last_error = coalesce($4, last_error)
+    `UPDATE etl.runs SET chunks_failed = chunks_failed + 1, heartbeat_at = clock_timestamp(), last_error = $2
       WHERE run_id = $1
       RETURNING status`,
-    [runId, doneDelta, failedDelta, error ?? null],
+    [runId, error],
   );
   const row = rows[0];
   if (row === undefined) throw new RunStateError(`run ${runId} is not in the ledger.`);
