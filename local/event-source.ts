@@ -147,7 +147,9 @@ export class LocalEventSource {
     const batch = this.#held.splice(0, batchSize);
     const deadline = Date.now() + maxBatchingWindowSeconds * 1000;
     while (this.#running && batch.length > 0 && batch.length < batchSize && Date.now() < deadline) {
-      await Promise.race([this.#wake.next(), sleep(deadline - Date.now())]);
+      const timer = new AbortController();
+      await Promise.race([this.#wake.next(), sleep(deadline - Date.now(), undefined, { signal: timer.signal }).catch(() => undefined)]);
+      timer.abort();
       batch.push(...this.#held.splice(0, batchSize - batch.length));
     }
     // Room for the poller to fetch ahead again.
