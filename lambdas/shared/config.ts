@@ -7,7 +7,10 @@ import { ConfigError } from './errors.ts';
 export interface BackpressureConfig {
   /** Rows per chunk the coordinator aims for. */
   chunkRows: number;
-  /** SQS records handed to one worker invocation (processed one after another). */
+  /**
+   * SQS records handed to one worker invocation, copied in one transaction (one by one if that
+   * fails). Default: enough chunks for about ROWS_PER_INVOCATION rows, at most 10.
+   */
   batchSize: number;
   /** Seconds the event source may wait to fill a batch. */
   maxBatchingWindowSeconds: number;
@@ -39,6 +42,14 @@ export const DEFAULT_BACKPRESSURE: Readonly<BackpressureConfig> = Object.freeze(
   maxReceiveCount: 5,
 });
 
+/** Rows a worker invocation should carry by default: a transaction's fixed costs are paid once per batch. */
+export const ROWS_PER_INVOCATION = 100_000;
+
+/** Enough chunks for about ROWS_PER_INVOCATION rows; at most 10, since more needs a batching window. */
+export function defaultBatchSize(chunkRows: number): number {
+  return Math.min(10, Math.max(1, Math.ceil(ROWS_PER_INVOCATION / chunkRows)));
+}
+
 /** Limits AWS itself enforces, checked here so a bad value fails before a deploy does. */
 const LIMITS = {
   chunkRows: [1, 100_000_000],
@@ -66,6 +77,7 @@ export function resolveBackpressure(overrides: Partial<BackpressureConfig> = {},
     Object.entries(overrides).filter(([, v]) => v !== undefined),
   ) as Partial<BackpressureConfig>;
   const merged: BackpressureConfig = { ...DEFAULT_BACKPRESSURE, ...defined };
+  if (defined.batchSize === undefined) merged.batchSize = defaultBatchSize(merged.chunkRows);
   if (defined.visibilityTimeoutSeconds === undefined) {
     merged.visibilityTimeoutSeconds = minimumVisibility(merged);
   }

@@ -284,6 +284,14 @@ export interface LockedChunk {
   status: ChunkStatus;
 }
 
+/** A chunk as a message names it. */
+export interface ChunkRef {
+  runId: string;
+  chunkNo: number;
+  lo: bigint;
+  hi: bigint | null;
+}
+
 export interface ChunkCounts {
   rowsRead: number;
   rowsWritten: number;
@@ -291,64 +299,96 @@ export interface ChunkCounts {
   durationMs: number;
 }
 
-// A chunk's ledger work takes two round trips, one before its COPY and one after: per-chunk
-// latency is what makes small chunks slow, and a worker talks to the database across a network.
+// A transaction of chunks takes two round trips to the ledger, one before its COPY and one after:
+// per-chunk latency and statements are what make small chunks slow, and a worker talks to the
+// database across a network.
 
 /**
- * One round trip: counts the attempt in its own transaction with an asynchronous commit (a counter
- * lost in a server crash is harmless; a WAL flush there would cost every chunk), then opens the
- * chunk's transaction, locks the chunk row (concurrent copies of one chunk serialise here) and runs
- * the caller's `whilePending` statements, each given a guard to AND into its WHERE clause so it
- * does nothing unless the chunk is still pending with exactly the message's range.
- * Returns with that transaction open; undefined when the chunk is not in the ledger.
+ * One round trip: counts an attempt for each chunk in its own transaction with an asynchronous
+ * commit (a counter lost in a server crash is harmless; a WAL flush there would cost every chunk),
+ * then opens the chunks' transaction, locks their rows in chunk order (concurrent copies of a chunk
+ * serialise here, and two batches cannot deadlock) and runs the caller's `whilePending` statements
+ * for each chunk, each given a guard to AND into its WHERE clause so it does nothing unless that
+ * chunk is still pending with exactly the message's range.
+ * Returns with that transaction open: each chunk as the ledger has it, undefined when it has not.
  */
-export async function beginChunk(
+export async function beginChunks(
   client: PoolClient,
-  chunk: { runId: string; chunkNo: number; lo: bigint; hi: bigint | null },
-  whilePending: (guard: string) => string[] = () => [],
-): Promise<LockedChunk | undefined> {
-  const where = `run_id = ${sqlLiteral(chunk.runId)} AND chunk_no = ${sqlLiteral(chunk.chunkNo)}`;
+  chunks: readonly ChunkRef[],
+  whilePending: (chunk: ChunkRef, guard: string) => string[] = () => [],
+  options: { countAttempts?: boolean } = {},
+): Promise<(LockedChunk | undefined)[]> {
+  const one = (c: ChunkRef) => `run_id = ${sqlLiteral(c.runId)} AND chunk_no = ${sqlLiteral(c.chunkNo)}`;
+  const all = `(run_id, chunk_no) IN (${chunks.map((c) => `(${sqlLiteral(c.runId)}::uuid, ${sqlLiteral(c.chunkNo)})`).join(', ')})`;
   // A new statement in READ COMMITTED sees what a concurrent copy committed while we waited for the lock.
-  const guard = `EXISTS (SELECT FROM etl.chunks WHERE ${where} AND status <> 'done' AND lo = ${sqlLiteral(chunk.lo)} AND hi IS NOT DISTINCT FROM ${sqlLiteral(chunk.hi)})`;
+  const guard = (c: ChunkRef) =>
+    `EXISTS (SELECT FROM etl.chunks WHERE ${one(c)} AND status <> 'done' AND lo = ${sqlLiteral(c.lo)} AND hi IS NOT DISTINCT FROM ${sqlLiteral(c.hi)})`;
   const results = await queryAll(
     client,
     [
       'BEGIN',
       'SET LOCAL synchronous_commit = off',
-      `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
-              started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
-        WHERE ${where}`,
+      options.countAttempts === false
+        ? 'SELECT' // counted already, by a batch transaction that rolled back
+        : `UPDATE etl.chunks SET attempts = attempts + CASE WHEN status = 'done' THEN 0 ELSE 1 END,
+                started_at = CASE WHEN status = 'done' THEN started_at ELSE clock_timestamp() END
+          WHERE ${all}`,
       'COMMIT',
       'BEGIN',
-      `SELECT lo::text, hi::text, status FROM etl.chunks WHERE ${where} FOR UPDATE`,
-      ...whilePending(guard),
+      `SELECT run_id::text, chunk_no, lo::text, hi::text, status FROM etl.chunks WHERE ${all} ORDER BY run_id, chunk_no FOR UPDATE`,
+      ...chunks.flatMap((c) => whilePending(c, guard(c))),
     ].join(';\n'),
   );
-  const row = results[5]?.rows[0] as { lo: string; hi: string | null; status: ChunkStatus } | undefined;
-  return row && { lo: keyFromDb(row.lo)!, hi: keyFromDb(row.hi), status: row.status };
+  const rows = (results[5]?.rows ?? []) as { run_id: string; chunk_no: number; lo: string; hi: string | null; status: ChunkStatus }[];
+  const byKey = new Map(rows.map((r) => [`${r.run_id}/${r.chunk_no}`, { lo: keyFromDb(r.lo)!, hi: keyFromDb(r.hi), status: r.status }]));
+  return chunks.map((c) => byKey.get(`${c.runId}/${c.chunkNo}`));
+}
+
+export interface CompletedChunk {
+  runId: string;
+  chunkNo: number;
+  /** Its status before this transaction: a chunk marked failed is taken out of its run's failed count. */
+  previous: ChunkStatus;
+  counts: ChunkCounts;
 }
 
 /**
- * One round trip that ends the chunk's transaction: marks the chunk done, counts it in its run,
- * settles the run if this was its last chunk, and commits. The run row's lock serialises the last
- * chunks, so exactly one of them settles the run.
+ * One round trip that ends the chunks' transaction: marks them done, counts them in their runs,
+ * settles each run whose last chunk this was, and commits. The run row's lock serialises the last
+ * chunks, so exactly one of them settles the run. Returns each run's status.
  */
-export async function commitChunk(client: PoolClient, runId: string, chunkNo: number, previous: ChunkStatus, counts: ChunkCounts): Promise<RunStatus> {
-  const run = sqlLiteral(runId);
+export async function commitChunks(client: PoolClient, chunks: readonly CompletedChunk[]): Promise<Map<string, RunStatus>> {
+  const runs = new Map<string, { done: number; unfailed: number }>();
+  for (const c of chunks) {
+    const run = runs.get(c.runId) ?? { done: 0, unfailed: 0 };
+    run.done += 1;
+    if (c.previous === 'failed') run.unfailed += 1;
+    runs.set(c.runId, run);
+  }
   const results = await queryAll(
     client,
-    `UPDATE etl.chunks SET status = 'done', rows_read = ${sqlLiteral(counts.rowsRead)}, rows_written = ${sqlLiteral(counts.rowsWritten)},
-            rows_rejected = ${sqlLiteral(counts.rowsRejected)}, duration_ms = ${sqlLiteral(Math.round(counts.durationMs))},
-            finished_at = clock_timestamp(), last_error = NULL
-      WHERE run_id = ${run} AND chunk_no = ${sqlLiteral(chunkNo)};
-     UPDATE etl.runs SET chunks_done = chunks_done + 1, chunks_failed = chunks_failed - ${previous === 'failed' ? 1 : 0}, heartbeat_at = clock_timestamp()
-      WHERE run_id = ${run} RETURNING status;
-     ${settleRunSql(run)};
-     COMMIT`,
+    [
+      ...chunks.map(
+        ({ runId, chunkNo, counts }) =>
+          `UPDATE etl.chunks SET status = 'done', rows_read = ${sqlLiteral(counts.rowsRead)}, rows_written = ${sqlLiteral(counts.rowsWritten)},
+                  rows_rejected = ${sqlLiteral(counts.rowsRejected)}, duration_ms = ${sqlLiteral(Math.round(counts.durationMs))},
+                  finished_at = clock_timestamp(), last_error = NULL
+            WHERE run_id = ${sqlLiteral(runId)} AND chunk_no = ${sqlLiteral(chunkNo)}`,
+      ),
+      ...[...runs].flatMap(([runId, { done, unfailed }]) => [
+        `UPDATE etl.runs SET chunks_done = chunks_done + ${done}, chunks_failed = chunks_failed - ${unfailed}, heartbeat_at = clock_timestamp()
+          WHERE run_id = ${sqlLiteral(runId)} RETURNING run_id::text, status`,
+        settleRunSql(sqlLiteral(runId)),
+      ]),
+      'COMMIT',
+    ].join(';\n'),
   );
-  const [, bumped, settled] = results;
-  const status = (settled?.rows[0]?.status ?? bumped?.rows[0]?.status) as RunStatus | undefined;
-  if (status === undefined) throw new RunStateError(`run ${runId} is not in the ledger.`);
+  const status = new Map<string, RunStatus>();
+  // The run statements come in (bump, settle) pairs after the chunk updates; a settle overrides its bump.
+  for (const result of results.slice(chunks.length)) {
+    for (const row of result.rows as { run_id: string; status: RunStatus }[]) status.set(row.run_id, row.status);
+  }
+  for (const runId of runs.keys()) if (!status.has(runId)) throw new RunStateError(`run ${runId} is not in the ledger.`);
   return status;
 }
 
@@ -391,7 +431,7 @@ function settleRunSql(run: string): string {
                 FROM etl.chunks c WHERE c.run_id = r.run_id),
             last_error = CASE WHEN r.chunks_failed > 0 THEN r.last_error END
       WHERE r.run_id = ${run} AND r.chunks_done + r.chunks_failed = r.chunks_total AND r.status IN ('running', 'failed')
-      RETURNING r.status`;
+      RETURNING r.run_id::text, r.status`;
 }
 
 /** Reopen a failed run whose failed chunks are being redriven, so it can complete. */

@@ -1,12 +1,15 @@
 // The chunk operation: COPY one key range out of the source, transform it in-process, COPY it into
 // the target, all committed in one transaction together with the range's rejects and the chunk's
 // ledger row. Re-running it (in sequence or concurrently) leaves exactly one copy of every row.
+// The chunks of one SQS batch can share that transaction and its COPY FROM (copyChunksTogether):
+// per-statement and per-commit costs, not rows, are what make small chunks slow.
+import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import { guardClient, sqlLiteral, withClient, type Pool, type PoolClient } from '../shared/db.ts';
 import { ChunkFailedError, describe, InvalidMessageError } from '../shared/errors.ts';
 import { rangeText } from '../shared/keys.ts';
-import { beginChunk, commitChunk, recordChunkFailure, type ChunkStatus, type RunStatus } from '../shared/ledger.ts';
+import { beginChunks, commitChunks, recordChunkFailure, type ChunkStatus, type RunStatus } from '../shared/ledger.ts';
 import type { ChunkMessage } from '../shared/messages.ts';
 import type { ResolvedTables } from '../shared/table-schema.ts';
 import { encodeField } from '../transform/copy-text.ts';
@@ -37,43 +40,79 @@ export interface ChunkResult {
 export interface CopyChunkOptions {
   /** This is the last delivery SQS will make before the DLQ: a failure marks the chunk failed. */
   lastAttempt?: boolean;
+  /** A batch transaction that rolled back already counted this delivery as an attempt. */
+  attemptCounted?: boolean;
 }
 
+/** What became of one chunk of a transaction. */
+export type ChunkOutcome = { kind: 'done'; result: ChunkResult } | { kind: 'invalid'; error: InvalidMessageError };
+
 export async function copyChunk(ctx: ChunkContext, chunk: ChunkMessage, options: CopyChunkOptions = {}): Promise<ChunkResult> {
-  const started = performance.now();
-  const range = rangeText(chunk.lo, chunk.hi);
-  const loader = await ctx.pool.connect();
-  const loaderErrors = guardClient(loader);
-  let loaderBroken = false;
+  let outcome: ChunkOutcome | undefined;
   try {
-    // The range is cleared in the same round trip, guarded: it is deleted only if the ledger has
-    // this chunk pending with this very range, and the transaction is rolled back otherwise.
-    const ledgerChunk = await beginChunk(loader, chunk, (pendingGuard) => [
-      `DELETE FROM ${ctx.tables.target.sql} WHERE ${rangeSql(ctx.tables.keySql, chunk)} AND ${pendingGuard}`,
-      `DELETE FROM etl.rejects WHERE pipeline = ${sqlLiteral(ctx.tables.pipeline)} AND ${rangeSql('source_id', chunk)} AND ${pendingGuard}`,
-    ]);
-    let result: ChunkResult | undefined;
-    try {
-      if (ledgerChunk === undefined) {
-        throw new InvalidMessageError(`chunk ${chunk.chunkNo} of run ${chunk.runId} is not in the ledger: the message is stale or forged; it will go to the DLQ.`);
-      }
-      if (ledgerChunk.lo !== chunk.lo || ledgerChunk.hi !== chunk.hi) {
-        throw new InvalidMessageError(`message range ${range} differs from the ledger's ${rangeText(ledgerChunk.lo, ledgerChunk.hi)} for chunk ${chunk.chunkNo} of run ${chunk.runId}.`);
-      }
-      // Done by an earlier delivery, or by a concurrent copy whose commit this one waited for.
-      if (ledgerChunk.status !== 'done') result = await copyAndCommit(ctx, loader, chunk, ledgerChunk.status, started);
-    } finally {
-      if (result === undefined) await loader.query('ROLLBACK').catch(() => undefined);
-    }
-    return result ?? { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: true, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, durationMs: performance.now() - started };
+    [outcome] = await copyChunksTogether(ctx, [chunk], { countAttempts: !options.attemptCounted });
   } catch (error) {
-    if (error instanceof InvalidMessageError) throw error;
-    loaderBroken = true;
-    const failure = new ChunkFailedError(chunk.runId, chunk.chunkNo, range, loaderErrors[0] ?? error);
+    const failure = new ChunkFailedError(chunk.runId, chunk.chunkNo, rangeText(chunk.lo, chunk.hi), error);
     await recordFailure(ctx, chunk, failure.message, options.lastAttempt ?? false);
     throw failure;
+  }
+  if (outcome!.kind === 'invalid') throw outcome!.error;
+  return outcome!.result;
+}
+
+/**
+ * Copies the chunks in one transaction through one COPY FROM, extracting them one after another on
+ * the second connection, and commits them with their rejects and ledger rows. A chunk already done
+ * is skipped; one the ledger does not have (or has with another range) is left alone and reported
+ * invalid. All or nothing: on any error the transaction rolls back and the error is thrown — the
+ * caller then copies the chunks one by one (copyChunk), which isolates and records a failing one.
+ */
+export async function copyChunksTogether(
+  ctx: ChunkContext,
+  chunks: readonly ChunkMessage[],
+  options: { countAttempts?: boolean; onAttemptsCounted?: () => void } = {},
+): Promise<ChunkOutcome[]> {
+  const keys = new Set(chunks.map((c) => `${c.runId}/${c.chunkNo}`));
+  if (keys.size !== chunks.length) throw new TypeError('copyChunksTogether: a chunk appears twice');
+  const started = performance.now();
+  const loader = await ctx.pool.connect();
+  const loaderErrors = guardClient(loader);
+  let committed = false;
+  let broken = false;
+  try {
+    // Each range is cleared in the same round trip, guarded: deleted only if the ledger has the
+    // chunk pending with this very range; the transaction is rolled back if nothing is copied.
+    const ledger = await beginChunks(loader, chunks, (chunk, pendingGuard) => [
+      `DELETE FROM ${ctx.tables.target.sql} WHERE ${rangeSql(ctx.tables.keySql, chunk)} AND ${pendingGuard}`,
+      `DELETE FROM etl.rejects WHERE pipeline = ${sqlLiteral(ctx.tables.pipeline)} AND ${rangeSql('source_id', chunk)} AND ${pendingGuard}`,
+    ], { countAttempts: options.countAttempts });
+    options.onAttemptsCounted?.();
+    const outcomes = chunks.map((chunk, i): ChunkOutcome | undefined => {
+      const row = ledger[i];
+      const range = rangeText(chunk.lo, chunk.hi);
+      if (row === undefined) {
+        return { kind: 'invalid', error: new InvalidMessageError(`chunk ${chunk.chunkNo} of run ${chunk.runId} is not in the ledger: the message is stale or forged; it will go to the DLQ.`) };
+      }
+      if (row.lo !== chunk.lo || row.hi !== chunk.hi) {
+        return { kind: 'invalid', error: new InvalidMessageError(`message range ${range} differs from the ledger's ${rangeText(row.lo, row.hi)} for chunk ${chunk.chunkNo} of run ${chunk.runId}.`) };
+      }
+      // Done by an earlier delivery, or by a concurrent copy whose commit this one waited for.
+      if (row.status === 'done') return { kind: 'done', result: { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: true, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, durationMs: performance.now() - started } };
+      return undefined;
+    });
+    const toCopy = chunks.flatMap((chunk, i) => (outcomes[i] === undefined ? [{ chunk, previous: ledger[i]!.status, index: i }] : []));
+    if (toCopy.length > 0) {
+      const results = await copyAndCommit(ctx, loader, toCopy, started);
+      committed = true;
+      toCopy.forEach(({ index }, k) => (outcomes[index] = { kind: 'done', result: results[k]! }));
+    }
+    return outcomes as ChunkOutcome[];
+  } catch (error) {
+    broken = true;
+    throw loaderErrors[0] ?? error;
   } finally {
-    loader.release(loaderBroken || loaderErrors.length > 0 ? true : undefined);
+    if (!committed) await loader.query('ROLLBACK').catch(() => undefined);
+    loader.release(broken || loaderErrors.length > 0 ? true : undefined);
   }
 }
 
@@ -82,33 +121,66 @@ function rangeSql(column: string, chunk: ChunkMessage): string {
   return chunk.hi === null ? `${column} >= ${chunk.lo}` : `${column} >= ${chunk.lo} AND ${column} < ${chunk.hi}`;
 }
 
-/** Inside the chunk's open transaction, its range cleared: copy the range into the target, record its rejects, commit. */
-async function copyAndCommit(ctx: ChunkContext, loader: PoolClient, chunk: ChunkMessage, previous: ChunkStatus, started: number): Promise<ChunkResult> {
+/** Inside the open transaction, the ranges cleared: stream the chunks into the target, record their rejects, commit. */
+async function copyAndCommit(
+  ctx: ChunkContext,
+  loader: PoolClient,
+  items: readonly { chunk: ChunkMessage; previous: ChunkStatus }[],
+  started: number,
+): Promise<ChunkResult[]> {
   const { tables } = ctx;
   const key = tables.keySql;
   const spool = new RejectSpool();
   try {
-    const transform = createCopyTransform({
-      transform: ctx.transform,
-      rejectPrefix: Buffer.concat([encodeField(chunk.runId), Buffer.from('\t'), encodeField(tables.pipeline), Buffer.from('\t')]),
-      onRejects: (lines) => spool.add(lines),
-    });
-    const extractSql = `COPY (SELECT ${[key, ...tables.sourceColumnsSql].join(', ')} FROM ${tables.source.sql} WHERE ${rangeSql(key, chunk)}) TO STDOUT`;
+    const transforms: ReturnType<typeof createCopyTransform>[] = [];
+    async function* copyText(): AsyncGenerator<Buffer> {
+      for (const { chunk } of items) {
+        const transform = createCopyTransform({
+          transform: ctx.transform,
+          rejectPrefix: Buffer.concat([encodeField(chunk.runId), Buffer.from('\t'), encodeField(tables.pipeline), Buffer.from('\t')]),
+          onRejects: (lines) => spool.add(lines),
+        });
+        const extractSql = `COPY (SELECT ${[key, ...tables.sourceColumnsSql].join(', ')} FROM ${tables.source.sql} WHERE ${rangeSql(key, chunk)}) TO STDOUT`;
+        transforms.push(transform);
+        yield* extractThrough(ctx.pool, extractSql, transform);
+      }
+    }
     const loadSql = `COPY ${tables.target.sql} (${[key, ...tables.targetColumnsSql].join(', ')}) FROM STDIN`;
-
-    // The second connection only streams the range out; one that broke mid-stream is destroyed.
-    await withClient(ctx.pool, (extractor) => pipeline(extractor.query(copyStreams.to(extractSql)), transform, loader.query(copyStreams.from(loadSql))));
+    await pipeline(copyText, loader.query(copyStreams.from(loadSql)));
+    // A batch's chunks are loaded by one COPY: each is timed to the end of that COPY.
+    const durationMs = performance.now() - started;
 
     if (!spool.isEmpty) {
       const rejectSink = loader.query(copyStreams.from('COPY etl.rejects (run_id, pipeline, source_id, reason, name, age) FROM STDIN'));
       await pipeline(await spool.readable(), rejectSink);
     }
 
-    const counts = { rowsRead: transform.rowsRead, rowsWritten: transform.rowsWritten, rowsRejected: transform.rowsRejected, durationMs: performance.now() - started };
-    const runStatus = await commitChunk(loader, chunk.runId, chunk.chunkNo, previous, counts);
-    return { runId: chunk.runId, chunkNo: chunk.chunkNo, skipped: false, ...counts, runStatus };
+    const completed = items.map(({ chunk, previous }, k) => {
+      const transform = transforms[k]!;
+      return { runId: chunk.runId, chunkNo: chunk.chunkNo, previous, counts: { rowsRead: transform.rowsRead, rowsWritten: transform.rowsWritten, rowsRejected: transform.rowsRejected, durationMs } };
+    });
+    const runStatus = await commitChunks(loader, completed);
+    return completed.map(({ runId, chunkNo, counts }) => ({ runId, chunkNo, skipped: false, ...counts, runStatus: runStatus.get(runId) }));
   } finally {
     await spool.dispose();
+  }
+}
+
+/**
+ * One range's COPY text through `transform`, on a connection of its own: a connection cannot COPY
+ * out while another COPY into it is open. One that broke or was abandoned mid-stream is destroyed.
+ */
+async function* extractThrough(pool: Pool, sql: string, transform: ReturnType<typeof createCopyTransform>): AsyncGenerator<Buffer> {
+  const extractor = await pool.connect();
+  const errors = guardClient(extractor);
+  let finished = false;
+  try {
+    // Errors of the extract reach the loop below through the transform, which the pipeline destroys with them.
+    const out = streamPipeline(extractor.query(copyStreams.to(sql)), transform, () => undefined);
+    for await (const buf of out) yield buf as Buffer;
+    finished = true;
+  } finally {
+    extractor.release(finished && errors.length === 0 ? undefined : true);
   }
 }
 

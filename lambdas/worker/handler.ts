@@ -1,7 +1,8 @@
 // Worker Lambda: wiring only. Config is parsed at cold start; the two connections (one COPYs out
-// while the other COPYs in) are opened once and reused across invocations. Records of a batch run
-// one after another, so a worker never holds more than CONNECTIONS_PER_WORKER connections, and a
-// failed record is reported alone (ReportBatchItemFailures) without failing its batch-mates.
+// while the other COPYs in) are opened once and reused across invocations. The chunks of a batch
+// are first copied in one transaction; if that fails they run one after another, so a failed record
+// is reported alone (ReportBatchItemFailures) without failing its batch-mates. Either way a worker
+// never holds more than CONNECTIONS_PER_WORKER connections.
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -11,8 +12,8 @@ import { createLogger } from '../shared/log.ts';
 import { emitChunkMetrics } from '../shared/metrics.ts';
 import { preparePipeline } from '../shared/pipeline.ts';
 import { splitNameTransform } from '../transform/split-name-transform.ts';
-import type { ChunkContext } from './copy-chunk.ts';
-import { processChunkRecord } from './process-record.ts';
+import type { ChunkContext, ChunkResult } from './copy-chunk.ts';
+import { processChunkRecord, processChunkRecordsTogether } from './process-record.ts';
 
 const config = loadConfig();
 const log = createLogger('pg-fanout-worker', config.logLevel);
@@ -35,10 +36,20 @@ function chunkContext(): Promise<ChunkContext> {
 // here is not fatal: the first invocation tries again and reports it.
 chunkContext().catch(() => undefined);
 
-async function recordHandler(record: SQSRecord): Promise<void> {
-  const ctx = await chunkContext();
+/** A batch of several chunks is first tried as one transaction; what it did not complete goes record by record. */
+async function copyBatchTogether(records: SQSRecord[], attemptsCounted: Set<string>): Promise<Map<string, ChunkResult>> {
+  if (records.length < 2) return new Map();
   try {
-    const result = await processChunkRecord(ctx, record, config.backpressure.maxReceiveCount);
+    return await processChunkRecordsTogether(await chunkContext(), records, attemptsCounted);
+  } catch (error) {
+    log.warn('batch transaction failed and rolled back; copying its chunks one by one', { records: records.length, error });
+    return new Map();
+  }
+}
+
+async function recordHandler(record: SQSRecord, copiedWithBatch: ChunkResult | undefined, attemptCounted: boolean): Promise<void> {
+  try {
+    const result = copiedWithBatch ?? (await processChunkRecord(await chunkContext(), record, config.backpressure.maxReceiveCount, { attemptCounted }));
     log.info(result.skipped ? 'chunk already done' : 'chunk committed', { ...result, messageId: record.messageId });
     if (!result.skipped && config.emitMetrics) emitChunkMetrics(result);
   } catch (error) {
@@ -49,6 +60,12 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 // A chunk that fails is reported as a batch item failure even when it is the whole batch: the
 // invocation itself succeeds, so the Errors metric (and its alarm) means crashes and timeouts only.
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event: SQSEvent, lambdaContext: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context: lambdaContext, processInParallel: false, throwOnFullBatchFailure: false }),
-);
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event: SQSEvent, lambdaContext: Context) => {
+  const attemptsCounted = new Set<string>();
+  const copied = await copyBatchTogether(event.Records, attemptsCounted);
+  return processPartialResponse(event, (record: SQSRecord) => recordHandler(record, copied.get(record.messageId), attemptsCounted.has(record.messageId)), processor, {
+    context: lambdaContext,
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { withClient } from '../../../lambdas/shared/db.ts';
-import { beginChunk, recordChunkFailure } from '../../../lambdas/shared/ledger.ts';
+import { beginChunks, recordChunkFailure } from '../../../lambdas/shared/ledger.ts';
 import { COORDINATOR_HANDLER } from '../../../local/lambda-endpoint.ts';
 import { runCli, startCli } from '../../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
@@ -113,7 +113,7 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
       const tables = await preparedTables(pool);
       failedRun = await createTestRun(pool, tables, [{ lo: 1n, hi: 101n, rowsPlanned: 100n }]);
       await withClient(pool, async (c) => {
-        await beginChunk(c, { runId: failedRun, chunkNo: 0, lo: 1n, hi: 101n }); // counts an attempt, as a worker does
+        await beginChunks(c, [{ runId: failedRun, chunkNo: 0, lo: 1n, hi: 101n }]); // counts an attempt, as a worker does
         await c.query('ROLLBACK');
         await recordChunkFailure(c, failedRun, 0, 'chunk 0 [1, 101) failed: the database connection was lost', true);
       });

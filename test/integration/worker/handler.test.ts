@@ -57,6 +57,8 @@ describe('worker handler', () => {
       ],
     }, context);
     assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier).sort(), ['not-json', 'unknown-chunk']);
+    const together = await db.query(`SELECT count(DISTINCT xmin::text)::int AS transactions, max(attempts)::int AS attempts FROM etl.chunks WHERE run_id = $1`, [runId]);
+    assert.deepEqual(together.rows[0], { transactions: 1, attempts: 1 }, 'the good chunks of the batch committed in one transaction, each attempted once');
     const run = await db.query(`SELECT status, chunks_done FROM etl.runs WHERE run_id = $1`, [runId]);
     assert.deepEqual(run.rows[0], { status: 'completed', chunks_done: 3 });
     await assertExactOutput(db);
@@ -91,6 +93,33 @@ describe('worker handler', () => {
       assert.match(run.rows[0]?.last_error, /chunk 0/);
     } finally {
       await db.query(`ALTER TABLE output_table DROP CONSTRAINT age_small`);
+    }
+  });
+
+  test('a batch whose transaction fails is copied chunk by chunk: the poison chunk fails alone, each attempt counted once', async () => {
+    await db.query(`TRUNCATE output_table, etl.rejects`);
+    // One row of the middle chunk breaks a constraint of the target.
+    const poisonId = (await db.query(`SELECT min(id)::int AS id FROM input_table WHERE id >= 3001 AND age >= 0`)).rows[0]!.id as number;
+    await db.query(`ALTER TABLE output_table ADD CONSTRAINT not_that_row CHECK (id <> ${poisonId}) NOT VALID`);
+    try {
+      const tables = await preparedTables(pool);
+      const chunks = [{ lo: MIN_KEY, hi: 3001n }, { lo: 3001n, hi: 6001n }, { lo: 6001n, hi: null }];
+      const runId = await createTestRun(pool, tables, chunks);
+      const body = (i: number) => encodeChunkMessage({ runId, chunkNo: i, lo: chunks[i]!.lo, hi: chunks[i]!.hi });
+      const response = await handler({ Records: [record('c0', body(0)), record('c1', body(1)), record('c2', body(2))] }, context);
+      assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: 'c1' }]);
+      const ledger = await db.query(`SELECT chunk_no, status, attempts FROM etl.chunks WHERE run_id = $1 ORDER BY chunk_no`, [runId]);
+      assert.deepEqual(ledger.rows, [
+        { chunk_no: 0, status: 'done', attempts: 1 },
+        { chunk_no: 1, status: 'pending', attempts: 1 },
+        { chunk_no: 2, status: 'done', attempts: 1 },
+      ]);
+      await assertExactOutput(db, { hi: 3001n });
+      await assertExactOutput(db, { lo: 6001n });
+      assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE id >= 3001 AND id < 6001`)).rows[0]?.n, 0);
+      await db.query(`UPDATE etl.runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
+    } finally {
+      await db.query(`ALTER TABLE output_table DROP CONSTRAINT not_that_row`);
     }
   });
 });

@@ -202,11 +202,20 @@ describe('resolveBackpressure', () => {
   });
 
   it('merges given values over the defaults', () => {
-    assert.deepEqual(resolveBackpressure({ chunkRows: 5000, maxReceiveCount: 10 }), {
+    assert.deepEqual(resolveBackpressure({ chunkRows: 200_000, maxReceiveCount: 10 }), {
       ...DEFAULT_BACKPRESSURE,
-      chunkRows: 5000,
+      chunkRows: 200_000,
       maxReceiveCount: 10,
     });
+  });
+
+  it('gives small chunks a batch size that carries about 100k rows per invocation, at most 10', () => {
+    assert.equal(resolveBackpressure({}).batchSize, 1);
+    assert.equal(resolveBackpressure({ chunkRows: 50_000 }).batchSize, 2);
+    assert.equal(resolveBackpressure({ chunkRows: 30_000 }).batchSize, 4);
+    assert.equal(resolveBackpressure({ chunkRows: 10_000 }).batchSize, 10);
+    assert.equal(resolveBackpressure({ chunkRows: 100 }).batchSize, 10);
+    assert.equal(resolveBackpressure({ chunkRows: 100, batchSize: 3 }).batchSize, 3);
   });
 
   it('does not change the defaults', () => {
