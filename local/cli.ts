@@ -33,7 +33,8 @@ Options:
   --chunk-rows N    rows per chunk (default 100000)
   --concurrency N   worker instances at once: the event source's maximum concurrency (default 2;
                     1 runs a single worker here, AWS needs at least 2)
-  --batch-size N    SQS records per worker invocation (default 1)
+  --batch-size N    SQS records per worker invocation, copied in one transaction
+                    (default: enough chunks for ~100,000 rows, at most 10)
   --mode M          incremental (default: only keys above the last completed run) or full
   --worker-timeout S  worker invocation timeout in seconds (default 300; visibility = 6 x this)
   --state-dir DIR   where the embedded PostgreSQL keeps its data (default .pg-fanout)
