@@ -57,6 +57,8 @@ interface Measurement {
   method: string;
   concurrency?: number;
   chunkRows?: number;
+  /** Set when the run forced a batch size instead of the default. */
+  batchSize?: number;
   samples: Sample[];
   median: number;
   min: number;
@@ -107,9 +109,9 @@ async function timed(fn: () => Promise<Partial<Sample> | void>): Promise<Sample>
   };
 }
 
-async function pgFanoutRun(concurrency: number, chunkRows: number): Promise<Partial<Sample>> {
+async function pgFanoutRun(concurrency: number, chunkRows: number, batchSize?: number): Promise<Partial<Sample>> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'local', '--mode', 'full', '--concurrency', String(concurrency), '--chunk-rows', String(chunkRows)], {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'local', '--mode', 'full', '--concurrency', String(concurrency), '--chunk-rows', String(chunkRows), ...(batchSize === undefined ? [] : ['--batch-size', String(batchSize)])], {
       env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -127,9 +129,25 @@ async function pgFanoutRun(concurrency: number, chunkRows: number): Promise<Part
   return { seconds: Number(times[1]), verifiedSeconds: Number(times[1]) + Number(times[2]), workerPeakRssMb: rss };
 }
 
-async function measure(method: string, fn: () => Promise<Partial<Sample> | void>, extra: Partial<Measurement> = {}): Promise<Measurement> {
-  const samples: Sample[] = [];
-  for (let i = 0; i < REPEATS; i += 1) samples.push(await timed(fn));
+interface Candidate {
+  method: string;
+  fn: () => Promise<Partial<Sample> | void>;
+  extra?: Partial<Measurement>;
+}
+
+/**
+ * Repeats interleaved: round after round, each candidate once per round, so a slow spell of this
+ * shared machine falls on all of them alike instead of on whichever ran then.
+ */
+async function measureSideBySide(candidates: Candidate[]): Promise<Measurement[]> {
+  const samples = candidates.map((): Sample[] => []);
+  for (let round = 0; round < REPEATS; round += 1) {
+    for (const [i, c] of candidates.entries()) samples[i]!.push(await timed(c.fn));
+  }
+  return candidates.map((c, i) => summarize(c.method, samples[i]!, c.extra));
+}
+
+function summarize(method: string, samples: Sample[], extra: Partial<Measurement> = {}): Measurement {
   const rates = samples.map((s) => s.rowsPerSecond);
   const m: Measurement = { method, ...extra, samples, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
   const cpu = samples.map((s) => `server ${s.serverCpuSeconds.toFixed(1)}s / client ${s.clientCpuSeconds.toFixed(1)}s`)[Math.floor(samples.length / 2)];
@@ -142,19 +160,14 @@ async function measure(method: string, fn: () => Promise<Partial<Sample> | void>
   return m;
 }
 
-const results: Measurement[] = [];
-log(`\n## Methods (${REPEATS} repeats each, median rows/s; each on a freshly emptied target)`);
-const inDb = await measure('in-database INSERT … SELECT', async () => {
-  await inDatabaseInsertSelect(db);
-});
-results.push(inDb);
-if (!flags['skip-naive']) results.push(await measure('naive client (SELECT pages + INSERT)', async () => {
-  await naiveClientLoop(db);
-}));
+log(`\n## Methods (${REPEATS} rounds, each method once per round; median rows/s; each on a freshly emptied target)`);
 const chunkRows = Number(flags['chunk-rows']);
-for (const c of flags.concurrency.split(',').map(Number)) {
-  results.push(await measure(`pg-fanout end to end, concurrency ${c}`, () => pgFanoutRun(c, chunkRows), { concurrency: c, chunkRows }));
-}
+const results = await measureSideBySide([
+  { method: 'in-database INSERT … SELECT', fn: async () => { await inDatabaseInsertSelect(db); } },
+  ...(flags['skip-naive'] ? [] : [{ method: 'naive client (SELECT pages + INSERT)', fn: async () => { await naiveClientLoop(db); } }]),
+  ...flags.concurrency.split(',').map(Number).map((c) => ({ method: `pg-fanout end to end, concurrency ${c}`, fn: () => pgFanoutRun(c, chunkRows), extra: { concurrency: c, chunkRows } })),
+]);
+const inDb = results[0]!;
 for (const m of results) m.ratioToInDatabase = m.median / inDb.median;
 
 log(`\n## Ratios to the in-database INSERT … SELECT (run = planning + enqueue + copy; + verify = with the reconciliation pass; command = the whole CLI process)`);
@@ -163,12 +176,17 @@ for (const m of results) {
   log(`  ${m.method.padEnd(42)} ${m.ratioToInDatabase!.toFixed(2)} x${more}`);
 }
 
-log(`\n## Chunk size sweep (pg-fanout, concurrency 2)`);
-const sweep: Measurement[] = [];
-for (const size of flags['chunk-sizes'].split(',').map(Number)) {
-  sweep.push(await measure(`pg-fanout, ${size.toLocaleString('en-US')} rows per chunk`, () => pgFanoutRun(2, size), { concurrency: 2, chunkRows: size }));
-}
-const single = await measure('one worker, 1,000,000 rows per chunk', () => pgFanoutRun(1, 1_000_000), { concurrency: 1, chunkRows: 1_000_000 });
+log(`\n## Chunk size sweep (pg-fanout, concurrency 2, default batch size; ${REPEATS} rounds, interleaved)`);
+const smallest = Math.min(...flags['chunk-sizes'].split(',').map(Number));
+const sweepAndSingle = await measureSideBySide([
+  ...flags['chunk-sizes'].split(',').map(Number).map((size) => ({ method: `pg-fanout, ${size.toLocaleString('en-US')} rows per chunk`, fn: () => pgFanoutRun(2, size), extra: { concurrency: 2, chunkRows: size } })),
+  // What a batch transaction brings: the smallest chunks again, one chunk per invocation and transaction.
+  { method: `pg-fanout, ${smallest.toLocaleString('en-US')} rows per chunk, batch size 1`, fn: () => pgFanoutRun(2, smallest, 1), extra: { concurrency: 2, chunkRows: smallest, batchSize: 1 } },
+  { method: 'one worker, 1,000,000 rows per chunk', fn: () => pgFanoutRun(1, 1_000_000), extra: { concurrency: 1, chunkRows: 1_000_000 } },
+]);
+const single = sweepAndSingle.at(-1)!;
+const unbatched = sweepAndSingle.at(-2)!;
+const sweep = sweepAndSingle.slice(0, -2);
 const at = (n: number) => sweep.find((m) => m.chunkRows === n);
 if (at(10_000) && at(100_000)) log(`  10k vs 100k rows per chunk: ${((1 - at(10_000)!.median / at(100_000)!.median) * 100).toFixed(1)}% slower`);
 
@@ -192,7 +210,7 @@ const planning = { rows: planningRows, chunkRows, chunks: chunkCount, medianSeco
 log(`  ${chunkCount} chunks of ${chunkRows.toLocaleString('en-US')} rows planned in ${planning.medianSeconds.toFixed(2)} s (median; min ${planning.minSeconds.toFixed(2)}, max ${planning.maxSeconds.toFixed(2)})`);
 
 await mkdir(flags.out, { recursive: true });
-const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: version }, rows: ROWS, repeats: REPEATS, results, sweep, singleWorker: single, planning };
+const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: version }, rows: ROWS, repeats: REPEATS, results, sweep, unbatchedSmallestChunks: unbatched, singleWorker: single, planning };
 await writeFile(`${flags.out}/latest.json`, `${JSON.stringify(report, null, 2)}\n`);
 const bars: Bar[] = [...results, ...sweep.filter((m) => m.chunkRows !== chunkRows || m.concurrency !== 2)].map((m) => ({
   label: m.chunkRows !== undefined && m.chunkRows !== chunkRows ? `pg-fanout c=2, ${m.chunkRows.toLocaleString('en-US')}/chunk` : m.method.replace('pg-fanout end to end, concurrency ', 'pg-fanout, concurrency '),
