@@ -103,7 +103,7 @@ const BACKPRESSURE_KEYS = [
 ] as const satisfies readonly (keyof BackpressureConfig)[];
 
 /** Backpressure settings resolveBackpressure derives when unset: `auto` in cdk.json. */
-const DERIVED_KEYS = new Set<keyof BackpressureConfig>(['reservedConcurrency', 'visibilityTimeoutSeconds']);
+const DERIVED_KEYS = new Set<keyof BackpressureConfig>(['batchSize', 'reservedConcurrency', 'visibilityTimeoutSeconds']);
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 

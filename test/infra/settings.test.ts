@@ -32,9 +32,10 @@ describe('cdk.json', () => {
 
   test('its backpressure and table defaults are the shared config defaults', () => {
     const c = CDK_JSON.context;
-    for (const key of ['chunkRows', 'batchSize', 'maxBatchingWindowSeconds', 'maxConcurrency', 'workerTimeoutSeconds', 'maxReceiveCount'] as const) {
+    for (const key of ['chunkRows', 'maxBatchingWindowSeconds', 'maxConcurrency', 'workerTimeoutSeconds', 'maxReceiveCount'] as const) {
       assert.equal(c[key], DEFAULT_BACKPRESSURE[key], key);
     }
+    assert.equal(c.batchSize, AUTO);
     assert.equal(c.reservedConcurrency, AUTO);
     assert.equal(c.visibilityTimeoutSeconds, AUTO);
     assert.equal(c.sourceTable, DEFAULT_TABLES.sourceTable);
@@ -68,6 +69,9 @@ describe('overrides with -c (strings, as the CLI passes them)', () => {
     assert.equal(s.backpressure.visibilityTimeoutSeconds, 720);
     assert.equal(s.schedule.enabled, false);
     assert.deepEqual(s.database, { kind: 'demo' });
+    assert.equal(s.backpressure.batchSize, 1, 'the default 100k-row chunks: one per invocation');
+    assert.equal(settingsFrom({ chunkRows: '10000' }).backpressure.batchSize, 10, 'small chunks: ~100k rows per invocation');
+    assert.equal(settingsFrom({ chunkRows: '10000', batchSize: '3' }).backpressure.batchSize, 3);
   });
 
   test('an existing database is read from its four IDs', () => {
