@@ -4,6 +4,7 @@ import type { RunMode } from './config.ts';
 import { inTransaction, queryAll, sqlLiteral, type PoolClient } from './db.ts';
 import { RunStateError } from './errors.ts';
 import { keyFromDb } from './keys.ts';
+import { chunkKey } from './messages.ts';
 import type { ChunkRange } from '../coordinator/plan.ts';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -340,8 +341,8 @@ export async function beginChunks(
     ].join(';\n'),
   );
   const rows = (results[5]?.rows ?? []) as { run_id: string; chunk_no: number; lo: string; hi: string | null; status: ChunkStatus }[];
-  const byKey = new Map(rows.map((r) => [`${r.run_id}/${r.chunk_no}`, { lo: keyFromDb(r.lo)!, hi: keyFromDb(r.hi), status: r.status }]));
-  return chunks.map((c) => byKey.get(`${c.runId}/${c.chunkNo}`));
+  const byKey = new Map(rows.map((r) => [chunkKey({ runId: r.run_id, chunkNo: r.chunk_no }), { lo: keyFromDb(r.lo)!, hi: keyFromDb(r.hi), status: r.status }]));
+  return chunks.map((c) => byKey.get(chunkKey(c)));
 }
 
 export interface CompletedChunk {

@@ -12,6 +12,11 @@ export interface ChunkMessage {
   readonly hi: bigint | null;
 }
 
+/** Identifies a chunk across runs: for sets and maps of chunks. */
+export function chunkKey(chunk: { runId: string; chunkNo: number }): string {
+  return `${chunk.runId}/${chunk.chunkNo}`;
+}
+
 const VERSION = 1;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

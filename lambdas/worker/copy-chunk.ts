@@ -10,10 +10,10 @@ import { guardClient, sqlLiteral, withClient, type Pool, type PoolClient } from 
 import { ChunkFailedError, describe, InvalidMessageError } from '../shared/errors.ts';
 import { rangeText } from '../shared/keys.ts';
 import { beginChunks, commitChunks, recordChunkFailure, type ChunkStatus, type RunStatus } from '../shared/ledger.ts';
-import type { ChunkMessage } from '../shared/messages.ts';
+import { chunkKey, type ChunkMessage } from '../shared/messages.ts';
 import type { ResolvedTables } from '../shared/table-schema.ts';
 import { encodeField } from '../transform/copy-text.ts';
-import { createCopyTransform } from '../transform/copy-transform-stream.ts';
+import { createCopyTransform, type CopyTransform } from '../transform/copy-transform-stream.ts';
 import type { RowTransform } from '../transform/row-transform.ts';
 import { RejectSpool } from './reject-spool.ts';
 
@@ -72,7 +72,7 @@ export async function copyChunksTogether(
   chunks: readonly ChunkMessage[],
   options: { countAttempts?: boolean; onAttemptsCounted?: () => void } = {},
 ): Promise<ChunkOutcome[]> {
-  const keys = new Set(chunks.map((c) => `${c.runId}/${c.chunkNo}`));
+  const keys = new Set(chunks.map(chunkKey));
   if (keys.size !== chunks.length) throw new TypeError('copyChunksTogether: a chunk appears twice');
   const started = performance.now();
   const loader = await ctx.pool.connect();
@@ -132,7 +132,7 @@ async function copyAndCommit(
   const key = tables.keySql;
   const spool = new RejectSpool();
   try {
-    const transforms: ReturnType<typeof createCopyTransform>[] = [];
+    const transforms: CopyTransform[] = [];
     async function* copyText(): AsyncGenerator<Buffer> {
       for (const { chunk } of items) {
         const transform = createCopyTransform({
@@ -170,7 +170,7 @@ async function copyAndCommit(
  * One range's COPY text through `transform`, on a connection of its own: a connection cannot COPY
  * out while another COPY into it is open. One that broke or was abandoned mid-stream is destroyed.
  */
-async function* extractThrough(pool: Pool, sql: string, transform: ReturnType<typeof createCopyTransform>): AsyncGenerator<Buffer> {
+async function* extractThrough(pool: Pool, sql: string, transform: CopyTransform): AsyncGenerator<Buffer> {
   const extractor = await pool.connect();
   const errors = guardClient(extractor);
   let finished = false;

@@ -1,9 +1,8 @@
-// One SQS record -> one chunk operation. Kept apart from the handler so the local runtime's tests
+// SQS records -> chunk operations (one by one, or a batch together). Kept apart from the handler so the local runtime's tests
 // and the Lambda share it; the handler only wires middleware around it.
 import type { SQSRecord } from 'aws-lambda';
-import { decodeChunkMessage } from '../shared/messages.ts';
+import { chunkKey, decodeChunkMessage, type ChunkMessage } from '../shared/messages.ts';
 import { copyChunk, copyChunksTogether, type ChunkContext, type ChunkResult } from './copy-chunk.ts';
-import type { ChunkMessage } from '../shared/messages.ts';
 
 /** SQS's own count of deliveries; at maxReceiveCount this is the last before the DLQ. */
 export function isLastAttempt(record: Pick<SQSRecord, 'attributes'>, maxReceiveCount: number): boolean {
@@ -38,7 +37,7 @@ export async function processChunkRecordsTogether(
     } catch {
       continue;
     }
-    const key = `${chunk.runId}/${chunk.chunkNo}`;
+    const key = chunkKey(chunk);
     if (seen.has(key)) continue;
     seen.add(key);
     chosen.push({ messageId: record.messageId, chunk });
