@@ -37,3 +37,9 @@ export function runModeFlag(value: string | undefined): RunMode | undefined {
     throw new UsageError((error as Error).message);
   }
 }
+
+export function refreshFlag(value: string | undefined): 'shadow' | 'in-place' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'shadow' || value === 'in-place') return value;
+  throw new UsageError(`--refresh ${JSON.stringify(value)}: use shadow or in-place.`);
+}

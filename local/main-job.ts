@@ -6,25 +6,30 @@ import { join, resolve } from 'node:path';
 import { environment, loadConfig, backpressureToEnv, DEFAULT_TABLES, type BackpressureConfig, type PipelineConfig, type RunMode } from '../lambdas/shared/config.ts';
 import { closeAllPools, openPool, redactDatabaseUrl, withClient, type Pool } from '../lambdas/shared/db.ts';
 import { describe } from '../lambdas/shared/errors.ts';
-import { getRun, reopenRun, runProgress, type RunRow } from '../lambdas/shared/ledger.ts';
-import { preparePipeline } from '../lambdas/shared/pipeline.ts';
-import { createSqsClient } from '../lambdas/shared/queue.ts';
-import { parseQualifiedName, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
+import { getRun, reopenRun, runProgress, targetRowsOf, type Refresh, type RunRow } from '../lambdas/shared/ledger.ts';
+import { parseQualifiedName, quoteIdent, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
 import type { StartRunResult } from '../lambdas/coordinator/start-run.ts';
-import type { ResolvedTables } from '../lambdas/shared/table-schema.ts';
-import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
+import { importPipelineModule } from '../lambdas/pipeline/load-pipeline.ts';
+import { openPipeline, type OpenedPipeline } from '../lambdas/pipeline/open-pipeline.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { LocalEventSource } from './event-source.ts';
 import { formatCount, progressLine } from './progress.ts';
 import { ensureQueues, queueDepth } from './queues.ts';
-import { reconcileRun, reconcileTable } from './reconcile.ts';
-import { formatRunSummary, runVerdict } from './run-summary.ts';
+import { describeMode, formatRunSummary, runVerdict } from './run-summary.ts';
 import { seedInputTable } from './seed.ts';
+import { verifyRun, type RunVerification } from './verify-run.ts';
+import { createSqsClient } from '../lambdas/shared/queue.ts';
 
 export interface LocalJobOptions {
   rows: number;
   mode: RunMode;
+  /** A full run's way of replacing the targets, instead of the pipeline's. */
+  refresh?: Refresh;
+  /** A pipeline module instead of the built-in name split (also PIPELINE_MODULE). */
+  pipelineModule?: string;
+  /** After the run, read every chunk again and compare row for row (`pg-fanout verify`). */
+  verify?: boolean;
   backpressure: Partial<BackpressureConfig>;
   /** Where the embedded PostgreSQL keeps its data between runs. */
   stateDir: string;
@@ -41,21 +46,38 @@ export interface LocalJobResult {
   reason?: string;
 }
 
+/**
+ * What a pipeline module may export for the main job, beside its pipeline: how to make demo data
+ * when the source table does not exist, and the two databases of the embedded server it wants.
+ */
+interface ModuleDemo {
+  seed?: (db: { query: Pool['query'] }, rows: number) => Promise<void>;
+  databases?: { source: string; target: string };
+}
+
 export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobResult> {
   const env = environment();
-  const config = loadConfig(env, options.backpressure, 'local');
+  const moduleFlag = options.pipelineModule ?? env.PIPELINE_MODULE;
+  const pipelineModule = moduleFlag === undefined || moduleFlag.trim() === '' ? undefined : resolve(moduleFlag);
+  const config = loadConfig({ ...env, ...(pipelineModule ? { PIPELINE_MODULE: pipelineModule } : {}) }, options.backpressure, 'local');
   const say = (line: string) => options.out.write(`${line}\n`);
   const started = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
   try {
+    const demo = pipelineModule === undefined ? undefined : ((await importPipelineModule(pipelineModule)).module.demo as ModuleDemo | undefined);
     let databaseUrl = config.database.url;
+    let sourceUrl = config.sameDatabase ? undefined : config.sourceDatabase.url;
     if (databaseUrl === undefined) {
       const db: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(resolve(options.stateDir), 'pgdata'), persistent: true });
       cleanups.push(() => db.stop());
       databaseUrl = db.url;
       say(`database: embedded PostgreSQL on 127.0.0.1:${db.port} (data in ${join(options.stateDir, 'pgdata')}; set DATABASE_URL to use another)`);
+      if (demo?.databases !== undefined && sourceUrl === undefined) {
+        ({ source: sourceUrl, target: databaseUrl } = await demoDatabases(db.url, demo.databases));
+        say(`          source database ${demo.databases.source}, target database ${demo.databases.target} (the pipeline module's demo; set SOURCE_DATABASE_URL / TARGET_DATABASE_URL to use others)`);
+      }
     } else {
-      say(`database: ${redactDatabaseUrl(databaseUrl)}`);
+      say(`database: ${redactDatabaseUrl(databaseUrl)}${sourceUrl ? `, source ${redactDatabaseUrl(sourceUrl)}` : ''}`);
     }
     let sqsEndpoint = config.sqsEndpoint;
     if (sqsEndpoint === undefined) {
@@ -69,14 +91,18 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     const sqs = createSqsClient({ sqsEndpoint, region: config.region });
     const queues = await ensureQueues(sqs, config.backpressure);
 
-    const pool = await openPool({ ...config.database, url: databaseUrl }, { max: 2, applicationName: 'pg-fanout-local' });
-    // Also the in-process coordinator's pool, before the embedded database stops under it.
+    const sourcePool = await openPool({ ...config.sourceDatabase, url: sourceUrl ?? databaseUrl }, { max: 1, applicationName: 'pg-fanout-local' });
+    // Also the in-process coordinator's pools, before the embedded database stops under them.
     cleanups.unshift(closeAllPools);
-    const seeded = await seedIfDefaultSourceMissing(pool, config, options.rows, say);
+    const seeded = pipelineModule === undefined
+      ? await seedIfDefaultSourceMissing(sourcePool, config, options.rows, say)
+      : await seedWithModule(sourcePool, config, demo, options.rows, say);
 
     // The functions' environment, as the stack would set it.
     const functionEnv: Record<string, string> = {
       DATABASE_URL: databaseUrl,
+      ...(sourceUrl !== undefined ? { SOURCE_DATABASE_URL: sourceUrl } : {}),
+      ...(pipelineModule !== undefined ? { PIPELINE_MODULE: pipelineModule } : {}),
       WORK_QUEUE_URL: queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
       AWS_ENDPOINT_URL_SQS: sqsEndpoint,
@@ -89,10 +115,13 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       ...functionBackpressureEnv(config.backpressure),
     };
+    delete env.TARGET_DATABASE_URL;
     // The coordinator handler runs in this process and reads its configuration at import.
     Object.assign(env, functionEnv);
     delete env.MAX_CONCURRENCY;
     delete env.RESERVED_CONCURRENCY;
+    const opened: OpenedPipeline = await openPipeline(loadConfig(env, options.backpressure, 'local'), { applicationName: 'pg-fanout-local', sourceConnections: 1, targetConnections: 2 });
+    const pool = opened.target;
     // The event source mapping exists before any run, as in AWS: instances warm up while the
     // coordinator plans and enqueues.
     const eventSource = new LocalEventSource({ sqs, queueUrl: queues.queueUrl, backpressure: config.backpressure, env: { ...env, ...functionEnv } });
@@ -102,7 +131,6 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
     // Progress rates count from here, not from start-up and seeding.
     const runClockStart = Date.now();
     let start: StartRunResult;
-    let tables: ResolvedTables;
     try {
       const { handler: coordinator } = await import('../lambdas/coordinator/handler.ts');
       const invokeCoordinator = coordinator as unknown as (event: unknown) => Promise<StartRunResult>;
@@ -114,16 +142,17 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
         start = { runId, started: false, status: 'running', chunks: existing.chunksTotal, enqueued: 0, mode: existing.mode };
       } else {
         const triggered = performance.now();
-        start = await invokeCoordinator({ mode: options.mode });
+        start = await invokeCoordinator({ mode: options.mode, ...(options.refresh ? { refresh: options.refresh } : {}) });
         planMs = performance.now() - triggered;
+        if (start.note !== undefined) say(`note:     ${start.note}`);
         if (!start.started && start.status === 'running') {
           say(`run ${start.runId} was interrupted: resuming it (chunks already done are skipped)`);
           start = await invokeCoordinator({ action: 'resume', runId: start.runId });
         } else {
-          say(`run ${start.runId} started (${options.mode}): ${formatCount(start.chunks)} chunks of about ${formatCount(config.backpressure.chunkRows)} rows`);
+          say(`run ${start.runId} started (${describeMode({ mode: start.mode, refresh: start.refresh ?? null })}): ${formatCount(start.chunks)} chunks of about ${formatCount(config.backpressure.chunkRows)} rows`);
         }
       }
-      tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
+      say(`pipeline: ${opened.pipeline.name}${pipelineModule ? ` (${moduleFlag})` : ''}`);
       say(`workers:  up to ${config.backpressure.maxConcurrency} isolated instances, batch size ${config.backpressure.batchSize}, 2 connections each`);
       run = await waitForRun(pool, sqs, queues.queueUrl, start.runId, config, options, runClockStart);
       if (run.status === 'failed') await waitForDeadLetters(sqs, queues.queueUrl, config);
@@ -133,13 +162,12 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
 
     const dlq = await queueDepth(sqs, queues.deadLetterQueueUrl);
     const verifyStarted = performance.now();
-    const check = await withClient(pool, (c) => reconcileRun(c, tables, run));
-    // A full run's chunks cover the whole key domain, so its per-chunk check already is the whole table.
-    const whole = run.mode === 'full' ? check : await withClient(pool, (c) => reconcileTable(c, tables));
+    let verification: RunVerification | undefined;
+    if (options.verify && run.status === 'completed') verification = await verifyRun(opened, run);
     const summary = formatRunSummary({
-      run, check, whole,
-      sourceDisplay: tables.source.display,
-      targetDisplay: tables.target.display,
+      run,
+      targetRows: new Map([...(await withClient(pool, (c) => targetRowsOf(c, run.runId)))].map(([name, n]) => [opened.pipeline.targets.find((t) => t.name === name)?.table.display ?? name, n])),
+      verification,
       retries: run.retries ?? eventSource.stats.recordsFailed,
       deadLetterDepth: dlq.visible + dlq.inFlight,
       workerPeakRssBytes: eventSource.peakWorkerRssBytes,
@@ -150,7 +178,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       seeded,
     });
     for (const line of summary) say(line);
-    const verdict = runVerdict(run, check, whole);
+    const verdict = runVerdict(run, verification);
     if (verdict.exitCode !== 0) {
       options.err.write(`${verdict.reason}\n`);
       return { exitCode: 1, runId: run.runId, reason: verdict.reason };
@@ -167,6 +195,21 @@ function functionBackpressureEnv(c: BackpressureConfig): Record<string, string> 
   return rest;
 }
 
+/** The two databases a module's demo asks for, created on the embedded server when missing. */
+async function demoDatabases(serverUrl: string, names: { source: string; target: string }): Promise<{ source: string; target: string }> {
+  const admin = await openPool({ url: serverUrl, tls: 'disable' }, { max: 1, applicationName: 'pg-fanout-local' });
+  try {
+    for (const name of [names.source, names.target]) {
+      const exists = await admin.query('SELECT FROM pg_database WHERE datname = $1', [name]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${quoteIdent(name)} ENCODING 'UTF8' TEMPLATE template0`);
+    }
+  } finally {
+    await admin.end();
+  }
+  const at = (name: string) => Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+  return { source: at(names.source), target: at(names.target) };
+}
+
 async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, rows: number, say: (l: string) => void): Promise<boolean> {
   // Only the default source is ever seeded; a configured SOURCE_TABLE that is missing is an error
   // the coordinator reports, and an existing table (even an empty one) is processed as it is.
@@ -176,6 +219,18 @@ async function seedIfDefaultSourceMissing(pool: Pool, config: PipelineConfig, ro
   if (exists.rows[0]?.t !== null) return false;
   say(`seeding ${config.sourceTable} with ${formatCount(rows)} synthetic rows (it did not exist)`);
   await withClient(pool, (c) => seedInputTable(c, quoteQualified({ schema: name.schema ?? 'public', name: name.name }), rows));
+  return true;
+}
+
+/** A module's own demo data, when its source table does not exist yet. */
+async function seedWithModule(pool: Pool, config: PipelineConfig, demo: ModuleDemo | undefined, rows: number, say: (l: string) => void): Promise<boolean> {
+  if (demo?.seed === undefined) return false;
+  const { importPipelineModule: load } = await import('../lambdas/pipeline/load-pipeline.ts');
+  const table = (await load(config.pipelineModule!)).spec.source.table;
+  const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);
+  if (exists.rows[0]?.t !== null) return false;
+  say(`seeding ${table} with ${formatCount(rows)} rows of the pipeline module's demo data (it did not exist)`);
+  await demo.seed({ query: pool.query.bind(pool) as Pool['query'] }, rows);
   return true;
 }
 
@@ -202,7 +257,8 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
       await sleep(1000);
       continue;
     }
-    const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started });
+    const phase = run.phase === 'copy' ? '' : `  ${run.phase === 'build' ? 'building indexes' : 'swapping'} (steps ${p.stepsDone}/${p.stepsTotal})`;
+    const line = progressLine({ chunksDone: p.chunksDone, chunksFailed: p.chunksFailed, chunksTotal: p.chunksTotal, rowsDone: p.rowsDone, rowsTotal: p.rowsPlanned, elapsedMs: Date.now() - started }) + phase;
     const settled = run.status !== 'running';
     if (tty) options.err.write(`\r${line}\x1b[K`);
     else if (options.progress === 'plain' && (settled || Date.now() - lastPlain >= 5000)) {
@@ -218,12 +274,12 @@ async function waitForRun(pool: Pool, sqs: ReturnType<typeof createSqsClient>, q
       idleSince ??= Date.now();
       if (Date.now() - idleSince > stallMs) {
         if (tty) options.err.write('\n');
-        return { ...run, status: 'running', lastError: `${p.chunksTotal - p.chunksDone - p.chunksFailed} chunk(s) pending with no message in the queue (lost or dead-lettered without a ledger record): run \`pg-fanout resume ${runId}\`` };
+        return { ...run, status: 'running', lastError: `${p.chunksTotal - p.chunksDone - p.chunksFailed} chunk(s) (or steps) pending with no message in the queue (lost or dead-lettered without a ledger record): run \`pg-fanout resume ${runId}\`` };
       }
     } else {
       idleSince = undefined;
     }
-    await sleep(tty ? 250 : 500);
+    await sleep(tty ? 250 : 100);
   }
 }
 

@@ -2,8 +2,9 @@
 // specification says, page by page in key order (bounded memory on any table size). Used by the
 // LocalStack end-to-end script and the soak.
 import type { PoolClient } from '../lambdas/shared/db.ts';
-import { MAX_KEY } from '../lambdas/shared/keys.ts';
-import type { ResolvedTables } from '../lambdas/shared/table-schema.ts';
+import type { ResolvedPipeline } from '../lambdas/pipeline/resolve-pipeline.ts';
+
+const MAX_KEY = 2n ** 63n - 1n;
 import { splitName } from '../lambdas/transform/split-name.ts';
 
 export interface RowCheck {
@@ -25,15 +26,16 @@ const MAX_DESCRIBED = 20;
  * rejects must be in etl.rejects with the spec's reason and its raw values, and not in the output;
  * nothing else may be in either within the range.
  */
-export async function checkRows(client: PoolClient, tables: ResolvedTables, lo: bigint, hi: bigint | null): Promise<RowCheck> {
+export async function checkRows(client: PoolClient, tables: ResolvedPipeline, lo: bigint, hi: bigint | null): Promise<RowCheck> {
   const check: RowCheck = { checked: 0, written: 0, rejected: 0, problems: [], differences: 0 };
   const differ = (text: string) => {
     check.differences += 1;
     if (check.problems.length < MAX_DESCRIBED) check.problems.push(text);
   };
-  const key = tables.keySql;
-  const [nameCol, ageCol] = tables.sourceColumnsSql as [string, string];
-  const [firstCol, lastCol, outAgeCol] = tables.targetColumnsSql as [string, string, string];
+  const key = tables.key.columns[0]!;
+  const [nameCol, ageCol] = tables.sourceColumns.slice(1).map((c) => c.sql) as [string, string];
+  const target = tables.targets[0]!;
+  const [firstCol, lastCol, outAgeCol] = target.columns.slice(1).map((c) => c.sql) as [string, string, string];
   let start: bigint | null = lo;
   while (start !== null) {
     const input: { rows: { k: string; name: string | null; age: number | null }[] } = await client.query(
@@ -46,14 +48,14 @@ export async function checkRows(client: PoolClient, tables: ResolvedTables, lo: 
     const end: bigint | null = lastKey === undefined || lastKey === MAX_KEY ? hi : lastKey + 1n;
     const params = [start.toString(), end?.toString() ?? null];
     const output = await client.query<{ k: string; first: string; last: string | null; age: number | null }>(
-      `SELECT ${key}::text AS k, ${firstCol} AS first, ${lastCol} AS last, ${outAgeCol} AS age FROM ${tables.target.sql}
+      `SELECT ${key}::text AS k, ${firstCol} AS first, ${lastCol} AS last, ${outAgeCol} AS age FROM ${target.table.sql}
         WHERE ${key} >= $1::bigint AND ($2::bigint IS NULL OR ${key} < $2::bigint)`,
       params,
     );
     const rejects = await client.query<{ k: string; reason: string; name: string | null; age: number | null }>(
-      `SELECT source_id::text AS k, reason, name, age FROM etl.rejects
-        WHERE pipeline = $3 AND source_id >= $1::bigint AND ($2::bigint IS NULL OR source_id < $2::bigint)`,
-      [...params, tables.pipeline],
+      `SELECT source_key[1] AS k, reason, source_row->>'name' AS name, (source_row->>'age')::int AS age FROM etl.rejects
+        WHERE pipeline = $3 AND source_key[1]::bigint >= $1::bigint AND ($2::bigint IS NULL OR source_key[1]::bigint < $2::bigint)`,
+      [...params, tables.name],
     );
     const outputs = new Map(output.rows.map((r) => [r.k, r]));
     const rejected = new Map(rejects.rows.map((r) => [r.k, r]));

@@ -1,15 +1,14 @@
 // Pure: the main job's closing summary and its verdict (exit status and the one-line reason).
 import type { RunRow } from '../lambdas/shared/ledger.ts';
 import { formatCount, rowsPerSecond } from './progress.ts';
-import { describeMismatch, type Reconciliation } from './reconcile.ts';
+import { describeVerdict, type RunVerification } from './verify-run.ts';
 
 export interface RunSummaryInput {
   run: RunRow;
-  /** Per chunk of the run, and over the whole table (the same object for a full run). */
-  check: Reconciliation;
-  whole: Reconciliation;
-  sourceDisplay: string;
-  targetDisplay: string;
+  /** Rows written per target (display name -> rows), from the ledger. */
+  targetRows: ReadonlyMap<string, bigint>;
+  /** The deep check (`--verify`), when it ran. */
+  verification?: RunVerification;
   retries: number;
   deadLetterDepth: number;
   workerPeakRssBytes: number;
@@ -20,37 +19,49 @@ export interface RunSummaryInput {
   seeded: boolean;
 }
 
+export function describeMode(run: Pick<RunRow, 'mode' | 'refresh'>): string {
+  if (run.mode === 'full') return run.refresh === 'shadow' ? 'full refresh: built beside the targets, indexed, swapped in' : 'full refresh in place';
+  if (run.mode === 'incremental') return 'incremental: every change since the last run';
+  return 'append: keys above the last run';
+}
+
 export function formatRunSummary(s: RunSummaryInput): string[] {
-  const { run, check, whole } = s;
+  const { run } = s;
   const copyMs = (run.finishedAt ?? new Date()).getTime() - run.createdAt.getTime();
   const runMs = s.planMs + copyMs;
+  const extra = [
+    run.rowsFiltered ? `filtered ${formatCount(run.rowsFiltered)}` : '',
+    run.mode === 'incremental' ? `deleted ${formatCount(run.rowsDeleted ?? 0n)} (source rows gone)` : '',
+  ].filter((x) => x !== '');
   const lines = [
     '',
-    `run ${run.runId}: ${run.status}`,
-    `  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)`,
-    `  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}, retries ${s.retries}, DLQ depth ${s.deadLetterDepth}`,
+    `run ${run.runId}: ${run.status} (${describeMode(run)})`,
+    `  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)${extra.length ? `, ${extra.join(', ')}` : ''}`,
+    `  targets: ${[...s.targetRows].map(([name, rows]) => `${name} ${formatCount(rows)} rows written`).join('; ')}`,
+    `  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}${run.stepsTotal ? `, steps ${run.stepsDone}/${run.stepsTotal}` : ''}, retries ${s.retries}, DLQ depth ${s.deadLetterDepth}`,
     `  worker peak RSS ${Math.round(s.workerPeakRssBytes / 2 ** 20)} MB (largest of ${s.workerInstances} instance(s))`,
     `  run ${seconds(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s: planned and enqueued in ${seconds(s.planMs)}, ` +
-      `copied in ${seconds(copyMs)}; verified in ${seconds(s.verifyMs)}; job ${seconds(s.jobMs)} with start-up${s.seeded ? ' and seeding' : ''}`,
+      `copied${run.stepsTotal ? ', indexed and swapped' : ''} in ${seconds(copyMs)}${s.verification ? `; verified in ${seconds(s.verifyMs)}` : ''}; job ${seconds(s.jobMs)} with start-up${s.seeded ? ' and seeding' : ''}`,
   ];
-  if (run.mode === 'incremental' && run.rowsRead === 0n) lines.push('  nothing changed: no new rows since the last completed run');
-  lines.push(
-    `  reconciliation of this run: ${check.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(check.inputRows)} input rows = ${formatCount(check.outputRows)} written + ` +
-      `${formatCount(check.rejectedRows)} rejected, per chunk over ${check.chunks} chunk(s)`,
-    ...check.mismatched.slice(0, 10).map((m) => `    ${describeMismatch(m)}`),
-    `  reconciliation of the whole table: ${whole.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(whole.inputRows)} rows in ${s.sourceDisplay} = ` +
-      `${formatCount(whole.outputRows)} in ${s.targetDisplay} + ${formatCount(whole.rejectedRows)} in etl.rejects, each exactly once`,
-  );
+  if (run.mode === 'incremental' && run.rowsRead === 0n && !run.rowsDeleted) lines.push('  nothing changed since the last run');
+  if (run.status === 'completed') {
+    lines.push(`  checked in every chunk's transaction: the rows PostgreSQL sent = rows the worker read = written + rejected + filtered; every target took exactly the rows sent`);
+  }
+  const v = s.verification;
+  if (v !== undefined) {
+    lines.push(`  deep verification: ${v.ok ? 'exact' : 'DIFFERENCES'} — ${formatCount(v.rowsRead)} source rows read again, put through the pipeline and compared row for row with the targets and etl.rejects over ${v.chunks.length} chunk(s)`);
+    for (const c of v.chunks.filter((x) => !x.ok).slice(0, 10)) lines.push(`    ${describeVerdict(c)}`);
+  }
   return lines;
 }
 
-/** Exit 0 only for a completed run that reconciles; otherwise the reason in one line. */
-export function runVerdict(run: RunRow, check: Reconciliation, whole: Reconciliation): { exitCode: 0 } | { exitCode: 1; reason: string } {
+/** Exit 0 only for a completed run (that verifies, when verified); otherwise the reason in one line. */
+export function runVerdict(run: RunRow, verification?: RunVerification): { exitCode: 0 } | { exitCode: 1; reason: string } {
   if (run.status !== 'completed') {
     return { exitCode: 1, reason: `run ${run.runId} ${run.status}: ${run.lastError ?? 'see `pg-fanout status`'}` };
   }
-  const mismatch = check.mismatched[0] ?? whole.mismatched[0];
-  if (mismatch !== undefined) return { exitCode: 1, reason: `run ${run.runId} completed but does not reconcile: ${describeMismatch(mismatch)}` };
+  const bad = verification?.chunks.find((c) => !c.ok);
+  if (bad !== undefined) return { exitCode: 1, reason: `run ${run.runId} completed but does not verify: ${describeVerdict(bad)}` };
   return { exitCode: 0 };
 }
 

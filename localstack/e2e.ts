@@ -11,16 +11,14 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DEFAULT_TABLES, environment, loadConfig, parseRunMode, type DatabaseTls, type RunMode } from '../lambdas/shared/config.ts';
 import { openPool, redactDatabaseUrl, withClient, type Pool, type PoolClient } from '../lambdas/shared/db.ts';
 import { describe, PgFanoutError } from '../lambdas/shared/errors.ts';
-import { MAX_KEY } from '../lambdas/shared/keys.ts';
 import { checkRows, type RowCheck } from '../local/row-check.ts';
 import { getRun, listChunks, runProgress, type RunRow, type RunStatus } from '../lambdas/shared/ledger.ts';
-import { preparePipeline } from '../lambdas/shared/pipeline.ts';
+import { openPipeline } from '../lambdas/pipeline/open-pipeline.ts';
 import { parseColumnName, parseQualifiedName, quoteIdent, quoteQualified } from '../lambdas/shared/sql-identifiers.ts';
 import type { StartRunResult } from '../lambdas/coordinator/start-run.ts';
-import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
 import { parseFlags, UsageError, wholeNumberFlag } from '../local/cli-args.ts';
 import { formatCount, formatDuration, progressLine } from '../local/progress.ts';
-import { describeMismatch, reconcileRun, reconcileTable, type Reconciliation } from '../local/reconcile.ts';
+import { describeVerdict, verifyRun as verifyChunks, type RunVerification } from '../local/verify-run.ts';
 import { COMPOSE_DATABASE_URL, DEFAULT_LOCALSTACK_ENDPOINT, readStackOutputs } from './environment.ts';
 
 /** The check failed: the message says what differs or what did not happen. */
@@ -69,8 +67,8 @@ export interface EndToEndResult {
   chunks: number;
   /** From the invocation to the settled run. */
   runMs: number;
-  runReconciliation: Reconciliation;
-  tableReconciliation: Reconciliation;
+  /** Every chunk of the run read again, put through the pipeline and compared row for row. */
+  verification: RunVerification;
   rowCheck: RowCheck;
   /** Why `ok` is false; empty when it is true. */
   problems: string[];
@@ -103,7 +101,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     }
     log(`run ${start.runId} started (${start.mode}): ${formatCount(start.chunks)} chunk(s) enqueued`);
     const run = await waitForRun(db, start.runId, started, options, log);
-    const verdict = await verifyRun(db, run, seeded);
+    const verdict = await verifyRun(db, run, seeded, options.databaseUrl);
     return { ...verdict, runMs: Date.now() - started, seeded: { ...seeded, rows: options.rows } };
   } finally {
     await pool?.end();
@@ -150,39 +148,45 @@ async function waitForRun(pool: Pool, runId: string, started: number, options: E
  * Everything the check proves about a settled run: it completed, it read the seeded keys, each of
  * its chunks and the whole table reconcile, and every row it read landed exactly as specified.
  */
-export async function verifyRun(pool: Pool, run: RunRow, seeded?: { first: bigint; last: bigint }): Promise<Omit<EndToEndResult, 'runMs' | 'seeded'>> {
+export async function verifyRun(pool: Pool, run: RunRow, seeded: { first: bigint; last: bigint } | undefined, databaseUrl: string): Promise<Omit<EndToEndResult, 'runMs' | 'seeded'>> {
   const problems: string[] = [];
   if (run.status !== 'completed') problems.push(`run ${run.runId} ended ${run.status}: ${run.lastError ?? 'no error recorded'} (see \`pg-fanout status ${run.runId}\`)`);
-  const tables = await preparePipeline(pool, { sourceTable: run.sourceTable, targetTable: run.targetTable, keyColumn: run.keyColumn }, splitNameTransform, { createTarget: false });
-  const chunks = await withClient(pool, (c) => listChunks(c, run.runId));
-  const lo = chunks[0]?.lo;
-  const hi = chunks.length === 0 ? null : chunks[chunks.length - 1]!.hi;
-  if (seeded !== undefined && (lo === undefined || seeded.first < lo || (hi !== null && seeded.last >= hi))) {
-    problems.push(`run ${run.runId} read keys ${lo === undefined ? '(none)' : `[${lo}, ${hi ?? '+inf'})`}, which do not cover the seeded keys ${seeded.first}..${seeded.last}`);
+  const opened = await openPipeline(
+    loadConfig({ DATABASE_URL: databaseUrl, SOURCE_TABLE: run.sourceTable, TARGET_TABLE: run.targetTable, KEY_COLUMN: run.keyColumn }),
+    { applicationName: 'pg-fanout-e2e', sourceConnections: 1, targetConnections: 1 },
+  );
+  try {
+    const tables = opened.pipeline;
+    const chunks = await withClient(pool, (c) => listChunks(c, run.runId));
+    const lo = chunks.length === 0 ? undefined : BigInt(chunks[0]!.lo?.[0] ?? MIN_BIGINT);
+    const hiKey = chunks.length === 0 ? null : chunks[chunks.length - 1]!.hi;
+    const hi = hiKey === null ? null : BigInt(hiKey[0]!);
+    if (seeded !== undefined && (lo === undefined || seeded.first < lo || (hi !== null && seeded.last >= hi))) {
+      problems.push(`run ${run.runId} read keys ${lo === undefined ? '(none)' : `[${lo}, ${hi ?? '+inf'})`}, which do not cover the seeded keys ${seeded.first}..${seeded.last}`);
+    }
+    const verification = await verifyChunks(opened, run);
+    for (const c of verification.chunks.filter((x) => !x.ok).slice(0, 10)) problems.push(`verification of the run: ${describeVerdict(c)}`);
+    const rowCheck: RowCheck = lo === undefined ? { checked: 0, written: 0, rejected: 0, problems: [], differences: 0 } : await withClient(pool, (c) => checkRows(c, tables, lo, hi));
+    if (rowCheck.differences > 0) problems.push(`${rowCheck.differences} row(s) differ from the specification: ${rowCheck.problems.slice(0, 3).join('; ')}`);
+    return {
+      ok: problems.length === 0,
+      runId: run.runId,
+      status: run.status,
+      rowsRead: run.rowsRead ?? 0n,
+      rowsWritten: run.rowsWritten ?? 0n,
+      rowsRejected: run.rowsRejected ?? 0n,
+      chunks: chunks.length,
+      verification,
+      rowCheck,
+      problems,
+    };
+  } finally {
+    await Promise.all([opened.source.end(), opened.target.end()]);
   }
-  const runReconciliation = await withClient(pool, (c) => reconcileRun(c, tables, run));
-  for (const m of runReconciliation.mismatched.slice(0, 10)) problems.push(`reconciliation of the run: ${describeMismatch(m)}`);
-  const tableReconciliation = await withClient(pool, (c) => reconcileTable(c, tables));
-  if (!tableReconciliation.ok) {
-    problems.push(`reconciliation of the whole table: ${tableReconciliation.inputRows} input rows, ${tableReconciliation.outputRows} in the output + ${tableReconciliation.rejectedRows} rejected`);
-  }
-  const rowCheck: RowCheck = lo === undefined ? { checked: 0, written: 0, rejected: 0, problems: [], differences: 0 } : await withClient(pool, (c) => checkRows(c, tables, lo, hi));
-  if (rowCheck.differences > 0) problems.push(`${rowCheck.differences} row(s) differ from the specification: ${rowCheck.problems.slice(0, 3).join('; ')}`);
-  return {
-    ok: problems.length === 0,
-    runId: run.runId,
-    status: run.status,
-    rowsRead: run.rowsRead ?? 0n,
-    rowsWritten: run.rowsWritten ?? 0n,
-    rowsRejected: run.rowsRejected ?? 0n,
-    chunks: chunks.length,
-    runReconciliation,
-    tableReconciliation,
-    rowCheck,
-    problems,
-  };
 }
 
+const MIN_BIGINT = (-(2n ** 63n)).toString();
+const MAX_KEY = 2n ** 63n - 1n;
 
 /**
  * Appends `rows` rows above the current largest key (creating the table when it is missing): a mix
@@ -288,7 +292,7 @@ async function main(argv: string[]): Promise<number> {
   say('');
   say(`run ${result.runId}: ${result.status} in ${formatDuration(result.runMs)}, ${result.chunks} chunk(s)`);
   say(`  rows read ${formatCount(result.rowsRead)}, written ${formatCount(result.rowsWritten)}, rejected ${formatCount(result.rowsRejected)}`);
-  say(`  reconciliation of the run: ${result.runReconciliation.ok ? 'exact' : 'DIFFERENCES'} over ${result.runReconciliation.chunks} chunk(s); of the whole table: ${result.tableReconciliation.ok ? 'exact' : 'DIFFERENCES'} (${formatCount(result.tableReconciliation.inputRows)} rows)`);
+  say(`  verification of the run: ${result.verification.ok ? 'exact' : 'DIFFERENCES'} over ${result.verification.chunks.length} chunk(s) (${formatCount(result.verification.rowsRead)} source rows read again and compared row for row)`);
   say(`  row by row: ${formatCount(result.rowCheck.checked)} rows checked, ${formatCount(result.rowCheck.written)} written and ${formatCount(result.rowCheck.rejected)} rejected as specified, ${result.rowCheck.differences} difference(s)`);
   if (!result.ok) {
     for (const p of result.problems) process.stderr.write(`e2e: ${p}\n`);

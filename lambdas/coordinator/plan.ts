@@ -1,64 +1,53 @@
-// Pure chunk planning: key-domain bounds plus chunk-start keys taken from the data -> ranges.
-// Boundaries come from the data (every CHUNK_ROWS-th key, or sample quantiles), so skewed keys give
-// evenly filled chunks instead of min..max slices that are mostly empty.
-import { MAX_KEY, MIN_KEY } from '../shared/keys.ts';
-
-export interface ChunkRange {
-  /** Inclusive. */
-  readonly lo: bigint;
-  /** Exclusive; null = unbounded above. */
-  readonly hi: bigint | null;
-  /** Rows expected at planning time, when known. */
-  readonly rowsPlanned?: bigint;
-}
+// Pure chunk planning: chunk-start keys taken from the data (every chunkRows-th key, or every n-th
+// key of a sample) -> key ranges that cover the whole domain. Boundaries follow the data, so skewed
+// keys give evenly filled chunks instead of min..max slices that are mostly empty. The keys arrive
+// sorted by PostgreSQL in the key's own order (collations included): nothing here compares keys.
+import { sameKey, type KeyValue } from '../shared/keys.ts';
+import type { ChunkRange } from '../shared/ledger.ts';
 
 export interface PlanInput {
-  /** Lower end of the key domain this run covers (inclusive). */
-  readonly domainLo: bigint;
+  /** Lower end of the key domain this run covers (inclusive); null = unbounded. */
+  readonly domainLo: KeyValue | null;
   /** Upper end (exclusive); null = unbounded, so rows inserted above today's max are covered too. */
-  readonly domainHi: bigint | null;
-  /** Keys that start a new chunk, ascending. Out-of-domain or repeated keys are dropped. */
-  readonly chunkStarts: readonly bigint[];
-  /** Rows in the domain at planning time. */
+  readonly domainHi: KeyValue | null;
+  /** Keys that start a new chunk, ascending and inside the domain (a repeat of the previous one is dropped). */
+  readonly chunkStarts: readonly KeyValue[];
+  /** Rows in the domain at planning time (exact or estimated). */
   readonly totalRows: bigint;
-  /** Rows between consecutive chunk starts when they were taken every N rows (exact plans). */
+  /** Rows between consecutive chunk starts (exact when taken every N rows, else an estimate). */
   readonly rowsPerChunk?: bigint;
 }
 
 export function planChunks(input: PlanInput): ChunkRange[] {
   const { domainLo, domainHi } = input;
-  if (domainLo < MIN_KEY || domainLo > MAX_KEY) throw new RangeError(`domainLo ${domainLo} is outside bigint`);
-  if (domainHi !== null && domainHi <= domainLo) return [];
   if (input.totalRows === 0n) {
     // No rows: still one chunk over the whole domain, so a full run clears stale target rows.
     return [{ lo: domainLo, hi: domainHi, rowsPlanned: 0n }];
   }
-  const starts: bigint[] = [];
+  const starts: KeyValue[] = [];
   let previous = domainLo;
   for (const key of input.chunkStarts) {
-    if (key <= previous) continue;
-    if (domainHi !== null && key >= domainHi) break;
+    if (previous !== null && sameKey(key, previous)) continue;
     starts.push(key);
     previous = key;
   }
+  const per = input.rowsPerChunk;
   const ranges: ChunkRange[] = [];
   let lo = domainLo;
   for (const start of starts) {
-    ranges.push({ lo, hi: start, ...(input.rowsPerChunk !== undefined ? { rowsPlanned: input.rowsPerChunk } : {}) });
+    ranges.push({ lo, hi: start, ...(per !== undefined ? { rowsPlanned: per } : {}) });
     lo = start;
   }
-  const lastRows = input.rowsPerChunk !== undefined ? input.totalRows - input.rowsPerChunk * BigInt(starts.length) : undefined;
-  ranges.push({ lo, hi: domainHi, ...(lastRows !== undefined ? { rowsPlanned: lastRows } : {}) });
+  const lastRows = per !== undefined ? input.totalRows - per * BigInt(starts.length) : undefined;
+  ranges.push({ lo, hi: domainHi, ...(lastRows !== undefined ? { rowsPlanned: lastRows > 0n ? lastRows : 0n } : {}) });
   return ranges;
 }
 
 /**
- * Chunk starts from a uniform random sample of keys (sorted): every `perChunk`-th sampled key,
- * where perChunk = chunkRows x sampleFraction. Used when an exact scan would be too slow.
+ * The share of a table to sample for chunk boundaries: about 50 sampled rows per chunk, at least
+ * 10,000 rows and 100 pages, at most everything. Planning then reads ~0.05% of a big table.
  */
-export function startsFromSample(sortedSample: readonly bigint[], sampleFraction: number, chunkRows: number): bigint[] {
-  const perChunk = Math.max(1, Math.round(chunkRows * sampleFraction));
-  const starts: bigint[] = [];
-  for (let i = perChunk; i < sortedSample.length; i += perChunk) starts.push(sortedSample[i]!);
-  return starts;
+export function sampleFraction(estimatedRows: number, pages: number, chunkRows: number): number {
+  if (estimatedRows <= 0 || pages <= 0) return 1;
+  return Math.min(1, Math.max(50 / chunkRows, 10_000 / estimatedRows, 100 / pages));
 }

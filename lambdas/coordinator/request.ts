@@ -3,14 +3,14 @@
 import { parseRunMode, type RunMode } from '../shared/config.ts';
 import { InvalidMessageError } from '../shared/errors.ts';
 
-export type CoordinatorRequest = { action: 'start'; mode: RunMode } | { action: 'resume'; runId: string };
+export type CoordinatorRequest = { action: 'start'; mode: RunMode; refresh?: 'shadow' | 'in-place' } | { action: 'resume'; runId: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parseCoordinatorRequest(event: unknown, defaultMode: RunMode = 'incremental'): CoordinatorRequest {
   if (event === undefined || event === null) return { action: 'start', mode: defaultMode };
   if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new InvalidMessageError(`coordinator event ${JSON.stringify(event)} is not an object: send {"mode":"full"}, {"mode":"incremental"} or {"action":"resume","runId":"…"}.`);
+    throw new InvalidMessageError(`coordinator event ${JSON.stringify(event)} is not an object: send {"mode":"full"}, {"mode":"incremental"}, {"mode":"append"} or {"action":"resume","runId":"…"}.`);
   }
   const e = event as Record<string, unknown>;
   const action = e.action ?? 'start';
@@ -23,5 +23,8 @@ export function parseCoordinatorRequest(event: unknown, defaultMode: RunMode = '
   if (action !== 'start') throw new InvalidMessageError(`coordinator action ${JSON.stringify(action)} is unknown: use "start" or "resume".`);
   // A bare EventBridge scheduled event carries no mode: schedules run incrementally.
   const mode = e.mode === undefined ? defaultMode : parseRunMode(e.mode, 'coordinator event "mode"');
-  return { action: 'start', mode };
+  if (e.refresh !== undefined && e.refresh !== 'shadow' && e.refresh !== 'in-place') {
+    throw new InvalidMessageError(`coordinator event "refresh" is ${JSON.stringify(e.refresh)}: use "shadow" or "in-place".`);
+  }
+  return e.refresh === undefined ? { action: 'start', mode } : { action: 'start', mode, refresh: e.refresh };
 }

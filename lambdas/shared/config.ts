@@ -26,8 +26,13 @@ export interface BackpressureConfig {
   maxReceiveCount: number;
 }
 
-/** A worker COPYs out and COPYs in at once, and a pg client cannot do both: two connections each. */
+/**
+ * A worker COPYs out and COPYs in at once, and a pg client cannot do both: one connection to the
+ * source and one to the target (two to one database when they are the same).
+ */
 export const CONNECTIONS_PER_WORKER = 2;
+export const SOURCE_CONNECTIONS_PER_WORKER = 1;
+export const TARGET_CONNECTIONS_PER_WORKER = 1;
 
 export const DEFAULT_WORKER_TIMEOUT_SECONDS = 300;
 
@@ -122,11 +127,17 @@ export function checkBackpressure(c: BackpressureConfig, runtime: Runtime = 'aws
   }
 }
 
-export type RunMode = 'full' | 'incremental';
+/**
+ * `incremental`: every change committed since the last run (inserts, late commits, updates,
+ * deletes), found by the rows' transaction ids. `full`: everything, rebuilt beside the targets and
+ * swapped in (or rewritten in place). `append`: only keys above the last run's highest key, for
+ * append-only tables (it misses late commits below that key, updates and deletes).
+ */
+export type RunMode = 'full' | 'incremental' | 'append';
 
 export function parseRunMode(value: unknown, where: string): RunMode {
-  if (value === 'full' || value === 'incremental') return value;
-  throw new ConfigError(`${where} is ${JSON.stringify(value)}: use "full" or "incremental".`);
+  if (value === 'full' || value === 'incremental' || value === 'append') return value;
+  throw new ConfigError(`${where} is ${JSON.stringify(value)}: use "incremental", "full" or "append".`);
 }
 
 export type DatabaseTls = 'disable' | 'require' | 'verify-full';
@@ -149,8 +160,24 @@ export interface TableConfig {
   keyColumn: string;
 }
 
+/** How a shadow full refresh builds the indexes of its new tables. */
+export interface IndexBuildConfig {
+  /** `maintenance_work_mem` of each index build, in MB. */
+  memoryMb: number;
+  /** `max_parallel_maintenance_workers` of each index build. */
+  parallelWorkers: number;
+}
+
 export interface PipelineConfig extends TableConfig {
+  /** The pipeline module to run (`PIPELINE_MODULE`, `--pipeline`); unset: the built-in name split over the tables above. */
+  pipelineModule?: string;
+  /** The target database: the targets and the ledger (`TARGET_DATABASE_URL`, else `DATABASE_URL`). */
   database: DatabaseConfig;
+  /** The source database, only read (`SOURCE_DATABASE_URL`, else the target's). */
+  sourceDatabase: DatabaseConfig;
+  /** Source and target are configured as the same database. */
+  sameDatabase: boolean;
+  indexBuild: IndexBuildConfig;
   backpressure: BackpressureConfig;
   /** Work queue URL (coordinator sends, local runtime polls). */
   queueUrl?: string;
@@ -200,16 +227,34 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT'),
     ...given,
   }, runtime);
+  const database: DatabaseConfig = {
+    url: optional(env, 'TARGET_DATABASE_URL') ?? optional(env, 'DATABASE_URL'),
+    secretArn: optional(env, 'DATABASE_SECRET_ARN'),
+    tls,
+    caFile: optional(env, 'DATABASE_CA_FILE'),
+    host: optional(env, 'DATABASE_HOST'),
+  };
+  const sourceUrl = optional(env, 'SOURCE_DATABASE_URL');
+  const sourceSecret = optional(env, 'SOURCE_DATABASE_SECRET_ARN');
+  const sourceTls = optional(env, 'SOURCE_DATABASE_TLS') ?? tls;
+  if (sourceTls !== 'disable' && sourceTls !== 'require' && sourceTls !== 'verify-full') {
+    throw new ConfigError(`SOURCE_DATABASE_TLS is "${sourceTls}": use disable, require or verify-full.`);
+  }
+  const separateSource = (sourceUrl !== undefined && sourceUrl !== database.url) || (sourceSecret !== undefined && sourceSecret !== database.secretArn);
+  const sourceDatabase: DatabaseConfig = separateSource
+    ? { url: sourceUrl, secretArn: sourceUrl === undefined ? sourceSecret : undefined, tls: sourceTls, caFile: optional(env, 'DATABASE_CA_FILE'), host: optional(env, 'SOURCE_DATABASE_HOST') }
+    : database;
   return {
+    pipelineModule: optional(env, 'PIPELINE_MODULE'),
     sourceTable: optional(env, 'SOURCE_TABLE') ?? DEFAULT_TABLES.sourceTable,
     targetTable: optional(env, 'TARGET_TABLE') ?? DEFAULT_TABLES.targetTable,
     keyColumn: optional(env, 'KEY_COLUMN') ?? DEFAULT_TABLES.keyColumn,
-    database: {
-      url: optional(env, 'DATABASE_URL'),
-      secretArn: optional(env, 'DATABASE_SECRET_ARN'),
-      tls,
-      caFile: optional(env, 'DATABASE_CA_FILE'),
-      host: optional(env, 'DATABASE_HOST'),
+    database,
+    sourceDatabase,
+    sameDatabase: !separateSource,
+    indexBuild: {
+      memoryMb: bounded(integer(env, 'INDEX_BUILD_MEMORY_MB') ?? 256, 'INDEX_BUILD_MEMORY_MB', 1, 2_000_000),
+      parallelWorkers: bounded(integer(env, 'INDEX_BUILD_PARALLEL_WORKERS') ?? 2, 'INDEX_BUILD_PARALLEL_WORKERS', 0, 64),
     },
     backpressure,
     queueUrl: optional(env, 'WORK_QUEUE_URL'),
@@ -261,6 +306,11 @@ export function parseWholeNumber(raw: string, name: string): number {
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} is "${raw}": it must be a whole number such as 4.`);
   const value = Number(raw);
   if (!Number.isSafeInteger(value)) throw new ConfigError(`${name} is "${raw}": it is too large.`);
+  return value;
+}
+
+function bounded(value: number, name: string, min: number, max: number): number {
+  if (value < min || value > max) throw new ConfigError(`${name} is ${value}: it must be from ${min} to ${max}.`);
   return value;
 }
 

@@ -26,6 +26,8 @@ export async function openPool(config: DatabaseConfig, options: OpenPoolOptions)
   const connection = config.url !== undefined ? { connectionString: config.url } : await fromSecret(config);
   const pool = new pg.Pool({
     ...connection,
+    // What values look like in COPY text does not depend on the server's or role's defaults.
+    options: SESSION_OPTIONS,
     ssl: tlsOptions(config),
     max: options.max,
     application_name: options.applicationName,
@@ -43,6 +45,9 @@ export async function openPool(config: DatabaseConfig, options: OpenPoolOptions)
 }
 
 const openPools = new Set<Pool>();
+
+/** Session settings of every connection: how PostgreSQL prints and reads values in COPY text. */
+export const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex';
 
 /** Ends every pool this process opened (the local runtime, before it stops its database). */
 export async function closeAllPools(): Promise<void> {

@@ -29,11 +29,24 @@ export class ChunkFailedError extends PgFanoutError {
   override name = 'ChunkFailedError';
   readonly runId: string;
   readonly chunkNo: number;
-  constructor(runId: string, chunkNo: number, range: string, cause: unknown) {
-    super(`chunk ${chunkNo} ${range} of run ${runId} failed and was rolled back: ${describe(cause)}`, { cause });
+  constructor(runId: string, chunkNo: number, range: string, cause: unknown, what = 'chunk') {
+    super(`${what} ${chunkNo} ${range}${range ? ' ' : ''}of run ${runId} failed and was rolled back: ${describe(cause)}`, { cause });
     this.runId = runId;
     this.chunkNo = chunkNo;
   }
+}
+
+/**
+ * What a chunk read and what it wrote do not add up (PostgreSQL's own row counts at both ends
+ * against the worker's): the chunk is rolled back, never committed.
+ */
+export class VerificationError extends PgFanoutError {
+  override name = 'VerificationError';
+}
+
+/** A run was started by another definition of the pipeline than this process has. */
+export class DefinitionChangedError extends PgFanoutError {
+  override name = 'DefinitionChangedError';
 }
 
 /** A run cannot be found, resumed or verified in the state asked for. */

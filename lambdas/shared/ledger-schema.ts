@@ -64,9 +64,67 @@ const MIGRATIONS: readonly string[] = [
      rejected_at timestamptz NOT NULL DEFAULT clock_timestamp(),
      PRIMARY KEY (pipeline, source_id)
    )`,
+  // Version 2: keys of any type (text arrays: each key column's value as PostgreSQL prints it), user
+  // pipelines (their definition's fingerprint, several targets, filtered rows), change capture (the
+  // source snapshot each run read after), full refreshes into shadow tables finished by steps.
+  `ALTER TABLE etl.runs
+     ALTER COLUMN lo DROP NOT NULL,
+     ALTER COLUMN lo TYPE text[] USING ARRAY[lo::text],
+     ALTER COLUMN hi TYPE text[] USING CASE WHEN hi IS NULL THEN NULL ELSE ARRAY[hi::text] END,
+     ALTER COLUMN high_water_mark TYPE text[] USING CASE WHEN high_water_mark IS NULL THEN NULL ELSE ARRAY[high_water_mark::text] END,
+     DROP CONSTRAINT IF EXISTS runs_mode_check,
+     ADD CONSTRAINT runs_mode_check CHECK (mode IN ('full', 'incremental', 'append')),
+     ADD COLUMN fingerprint text,
+     ADD COLUMN refresh text CHECK (refresh IN ('shadow', 'in-place')),
+     ADD COLUMN phase text NOT NULL DEFAULT 'copy' CHECK (phase IN ('copy', 'build', 'swap')),
+     ADD COLUMN targets jsonb NOT NULL DEFAULT '[]',
+     ADD COLUMN source_snapshot text,
+     ADD COLUMN baseline_snapshot text,
+     ADD COLUMN rows_filtered bigint,
+     ADD COLUMN rows_deleted bigint,
+     ADD COLUMN steps_total integer NOT NULL DEFAULT 0,
+     ADD COLUMN steps_done integer NOT NULL DEFAULT 0`,
+  `ALTER TABLE etl.chunks
+     DROP CONSTRAINT IF EXISTS chunks_check,
+     ALTER COLUMN lo DROP NOT NULL,
+     ALTER COLUMN lo TYPE text[] USING CASE WHEN lo = -9223372036854775808 THEN NULL ELSE ARRAY[lo::text] END,
+     ALTER COLUMN hi TYPE text[] USING CASE WHEN hi IS NULL THEN NULL ELSE ARRAY[hi::text] END,
+     ADD COLUMN rows_filtered bigint,
+     ADD COLUMN rows_deleted bigint,
+     ADD COLUMN target_rows jsonb`,
+  `CREATE TABLE etl.run_steps (
+     run_id       uuid NOT NULL REFERENCES etl.runs ON DELETE CASCADE,
+     step_no      integer NOT NULL,
+     kind         text NOT NULL CHECK (kind IN ('build', 'swap')),
+     target       text,
+     description  text NOT NULL,
+     statements   text[] NOT NULL DEFAULT '{}',
+     status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+     attempts     integer NOT NULL DEFAULT 0,
+     enqueued_at  timestamptz,
+     started_at   timestamptz,
+     finished_at  timestamptz,
+     duration_ms  integer,
+     last_error   text,
+     PRIMARY KEY (run_id, step_no)
+   )`,
+  `ALTER TABLE etl.rejects
+     ADD COLUMN source_key text[],
+     ADD COLUMN source_row jsonb,
+     ADD COLUMN chunk_no integer,
+     ADD COLUMN target text`,
+  `UPDATE etl.rejects SET source_key = ARRAY[source_id::text], source_row = jsonb_build_object('name', name, 'age', age)`,
+  `ALTER TABLE etl.rejects
+     DROP CONSTRAINT rejects_pkey,
+     ALTER COLUMN source_key SET NOT NULL,
+     DROP COLUMN source_id,
+     DROP COLUMN name,
+     DROP COLUMN age,
+     ADD PRIMARY KEY (pipeline, source_key, run_id)`,
+  `CREATE INDEX rejects_by_run ON etl.rejects (run_id, chunk_no)`,
 ];
 
-/** `hi IS NULL` means the range is unbounded above: 2^63 does not fit a bigint. */
+/** `lo`/`hi` NULL mean a range unbounded below/above. */
 export async function migrateLedger(client: PoolClient): Promise<void> {
   await inTransaction(client, async () => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('pg-fanout ledger'))`);

@@ -1,48 +1,89 @@
-// The run ledger (schema `etl`): runs, their chunks and their progress. Every statement that reads
-// or writes the ledger lives here; callers pass the client so it can join their transaction.
+// The run ledger (schema `etl`, in the target database): runs, their chunks and their progress.
+// Every statement that reads or writes runs and chunks lives here (steps: ledger-steps.ts); callers
+// pass the client so it can join their transaction.
 import type { RunMode } from './config.ts';
 import { inTransaction, queryAll, sqlLiteral, type PoolClient } from './db.ts';
 import { RunStateError } from './errors.ts';
-import { keyFromDb } from './keys.ts';
+import { keyArrayLiteral, type KeyRange, type KeyValue } from './keys.ts';
 import { chunkKey } from './messages.ts';
-import type { ChunkRange } from '../coordinator/plan.ts';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type RunPhase = 'copy' | 'build' | 'swap';
 export type ChunkStatus = 'pending' | 'done' | 'failed';
+export type Refresh = 'shadow' | 'in-place';
+
+/** A planned chunk: a key range, and the rows planning expects in it when it knows. */
+export interface ChunkRange extends KeyRange {
+  readonly rowsPlanned?: bigint;
+}
+
+/** Where a run writes one of its pipeline's targets. */
+export interface RunTarget {
+  /** The pipeline's name for the target. */
+  readonly name: string;
+  readonly schema: string;
+  readonly table: string;
+  /** The shadow table a `shadow` full refresh loads (same schema), swapped in at the end. */
+  readonly shadow: string | null;
+}
+
+export interface NewStep {
+  readonly kind: 'build' | 'swap';
+  readonly target: string | null;
+  readonly description: string;
+  readonly statements: readonly string[];
+}
 
 export interface NewRun {
+  /** Chosen by the caller when it names things after the run (shadow tables); else generated. */
+  runId?: string;
   pipeline: string;
+  fingerprint: string;
   mode: RunMode;
+  refresh: Refresh | null;
   sourceTable: string;
-  targetTable: string;
-  keyColumn: string;
+  targets: readonly RunTarget[];
+  keyColumns: readonly string[];
   chunkRows: number;
-  lo: bigint;
-  hi: bigint | null;
-  highWaterMark: bigint | null;
+  highWaterMark: KeyValue | null;
   rowsPlanned: bigint;
   chunks: readonly ChunkRange[];
+  /** The source's `pg_current_snapshot()` taken before any chunk read: the next incremental run's baseline. */
+  sourceSnapshot: string | null;
+  /** The snapshot this incremental run captures changes since. */
+  baselineSnapshot: string | null;
+  steps?: readonly NewStep[];
 }
 
 export interface RunRow {
   runId: string;
   pipeline: string;
+  fingerprint: string | null;
   mode: RunMode;
+  refresh: Refresh | null;
   status: RunStatus;
+  phase: RunPhase;
   sourceTable: string;
   targetTable: string;
+  targets: RunTarget[];
   keyColumn: string;
   chunkRows: number;
-  highWaterMark: bigint | null;
+  highWaterMark: KeyValue | null;
+  sourceSnapshot: string | null;
+  baselineSnapshot: string | null;
   rowsPlanned: bigint;
   chunksTotal: number;
   chunksDone: number;
   chunksFailed: number;
   chunksEnqueued: number;
   enqueueComplete: boolean;
+  stepsTotal: number;
+  stepsDone: number;
   rowsRead: bigint | null;
   rowsWritten: bigint | null;
   rowsRejected: bigint | null;
+  rowsFiltered: bigint | null;
+  rowsDeleted: bigint | null;
   retries: number | null;
   createdAt: Date;
   heartbeatAt: Date;
@@ -50,98 +91,100 @@ export interface RunRow {
   lastError: string | null;
 }
 
-const RUN_COLUMNS = `run_id, pipeline, mode, status, source_table, target_table, key_column, chunk_rows,
-  high_water_mark::text, rows_planned::text, chunks_total, chunks_done, chunks_failed, chunks_enqueued, enqueue_complete,
-  rows_read::text, rows_written::text, rows_rejected::text, retries, created_at, heartbeat_at, finished_at, last_error`;
+const RUN_COLUMNS = `run_id, pipeline, fingerprint, mode, refresh, status, phase, source_table, target_table, targets, key_column, chunk_rows,
+  high_water_mark, source_snapshot, baseline_snapshot, rows_planned::text, chunks_total, chunks_done, chunks_failed, chunks_enqueued,
+  enqueue_complete, steps_total, steps_done, rows_read::text, rows_written::text, rows_rejected::text, rows_filtered::text,
+  rows_deleted::text, retries, created_at, heartbeat_at, finished_at, last_error`;
 
-interface RawRun {
-  run_id: string;
-  pipeline: string;
-  mode: RunMode;
-  status: RunStatus;
-  source_table: string;
-  target_table: string;
-  key_column: string;
-  chunk_rows: number;
-  high_water_mark: string | null;
-  rows_planned: string;
-  chunks_total: number;
-  chunks_done: number;
-  chunks_failed: number;
-  chunks_enqueued: number;
-  enqueue_complete: boolean;
-  rows_read: string | null;
-  rows_written: string | null;
-  rows_rejected: string | null;
-  retries: number | null;
-  created_at: Date;
-  heartbeat_at: Date;
-  finished_at: Date | null;
-  last_error: string | null;
-}
+const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
 
-function toRun(r: RawRun): RunRow {
+function toRun(r: Record<string, unknown>): RunRow {
   return {
-    runId: r.run_id,
-    pipeline: r.pipeline,
-    mode: r.mode,
-    status: r.status,
-    sourceTable: r.source_table,
-    targetTable: r.target_table,
-    keyColumn: r.key_column,
-    chunkRows: r.chunk_rows,
-    highWaterMark: keyFromDb(r.high_water_mark),
-    rowsPlanned: BigInt(r.rows_planned),
-    chunksTotal: r.chunks_total,
-    chunksDone: r.chunks_done,
-    chunksFailed: r.chunks_failed,
-    chunksEnqueued: r.chunks_enqueued,
-    enqueueComplete: r.enqueue_complete,
-    rowsRead: keyFromDb(r.rows_read),
-    rowsWritten: keyFromDb(r.rows_written),
-    rowsRejected: keyFromDb(r.rows_rejected),
-    retries: r.retries,
-    createdAt: r.created_at,
-    heartbeatAt: r.heartbeat_at,
-    finishedAt: r.finished_at,
-    lastError: r.last_error,
+    runId: r.run_id as string,
+    pipeline: r.pipeline as string,
+    fingerprint: r.fingerprint as string | null,
+    mode: r.mode as RunMode,
+    refresh: r.refresh as Refresh | null,
+    status: r.status as RunStatus,
+    phase: r.phase as RunPhase,
+    sourceTable: r.source_table as string,
+    targetTable: r.target_table as string,
+    targets: r.targets as RunTarget[],
+    keyColumn: r.key_column as string,
+    chunkRows: r.chunk_rows as number,
+    highWaterMark: r.high_water_mark as KeyValue | null,
+    sourceSnapshot: r.source_snapshot as string | null,
+    baselineSnapshot: r.baseline_snapshot as string | null,
+    rowsPlanned: BigInt(r.rows_planned as string),
+    chunksTotal: r.chunks_total as number,
+    chunksDone: r.chunks_done as number,
+    chunksFailed: r.chunks_failed as number,
+    chunksEnqueued: r.chunks_enqueued as number,
+    enqueueComplete: r.enqueue_complete as boolean,
+    stepsTotal: r.steps_total as number,
+    stepsDone: r.steps_done as number,
+    rowsRead: big(r.rows_read),
+    rowsWritten: big(r.rows_written),
+    rowsRejected: big(r.rows_rejected),
+    rowsFiltered: big(r.rows_filtered),
+    rowsDeleted: big(r.rows_deleted),
+    retries: r.retries as number | null,
+    createdAt: r.created_at as Date,
+    heartbeatAt: r.heartbeat_at as Date,
+    finishedAt: r.finished_at as Date | null,
+    lastError: r.last_error as string | null,
   };
 }
 
 export type CreateRunResult = { created: true; run: RunRow } | { created: false; run: RunRow };
 
+const keyJson = (k: KeyValue | null) => (k === null ? null : [...k]);
+
 /**
- * Record a run and all its chunks in one transaction: a crash leaves either nothing or a whole
- * plan. When another run of the pipeline is active, nothing is created and that run is returned.
+ * Record a run, all its chunks and its steps in one transaction: a crash leaves either nothing or a
+ * whole plan. When another run of the pipeline is active, nothing is created and that run is returned.
  */
 export async function createRun(client: PoolClient, run: NewRun): Promise<CreateRunResult> {
+  const steps = run.steps ?? [];
   const runId = await inTransaction(client, async () => {
     const inserted = await client.query<{ run_id: string }>(
-      `INSERT INTO etl.runs (pipeline, mode, status, source_table, target_table, key_column, chunk_rows, lo, hi,
-                             high_water_mark, rows_planned, chunks_total, planned_at)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
+      `INSERT INTO etl.runs (run_id, pipeline, fingerprint, mode, refresh, status, source_table, target_table, targets, key_column, chunk_rows, lo, hi,
+                             high_water_mark, source_snapshot, baseline_snapshot, rows_planned, chunks_total, steps_total, planned_at)
+       VALUES (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, NULL, NULL, $10, $11, $12, $13, $14, $15, clock_timestamp())
        ON CONFLICT (pipeline) WHERE status = 'running' DO NOTHING
        RETURNING run_id`,
-      [run.pipeline, run.mode, run.sourceTable, run.targetTable, run.keyColumn, run.chunkRows, run.lo.toString(),
-        run.hi?.toString() ?? null, run.highWaterMark?.toString() ?? null, run.rowsPlanned.toString(), run.chunks.length],
+      [run.pipeline, run.fingerprint, run.mode, run.refresh, run.sourceTable, run.targets.map((t) => `${t.schema}.${t.table}`).join(', '),
+        JSON.stringify(run.targets), run.keyColumns.join(', '), run.chunkRows, keyJson(run.highWaterMark), run.sourceSnapshot,
+        run.baselineSnapshot, run.rowsPlanned.toString(), run.chunks.length, steps.length, run.runId ?? null],
     );
     const created = inserted.rows[0]?.run_id;
     if (created === undefined) return undefined;
-    const BATCH = 50_000;
+    const BATCH = 20_000;
     for (let i = 0; i < run.chunks.length; i += BATCH) {
-      const part = run.chunks.slice(i, i + BATCH);
+      const part = run.chunks.slice(i, i + BATCH).map((c) => ({ lo: keyJson(c.lo), hi: keyJson(c.hi), rows: c.rowsPlanned?.toString() ?? null }));
       await client.query(
         `INSERT INTO etl.chunks (run_id, chunk_no, lo, hi, rows_planned)
-         SELECT $1, n, lo, hi, rows FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(n, lo, hi, rows)`,
-        [created, part.map((_, j) => i + j), part.map((c) => c.lo.toString()), part.map((c) => c.hi?.toString() ?? null),
-          part.map((c) => c.rowsPlanned?.toString() ?? null)],
+         SELECT $1, $2::int + (ord - 1)::int,
+                CASE WHEN jsonb_typeof(c->'lo') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(c->'lo')) END,
+                CASE WHEN jsonb_typeof(c->'hi') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(c->'hi')) END,
+                (c->>'rows')::bigint
+           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(c, ord)`,
+        [created, i, JSON.stringify(part)],
       );
     }
-    if (run.chunks.length === 0) {
+    if (steps.length > 0) {
+      await client.query(
+        `INSERT INTO etl.run_steps (run_id, step_no, kind, target, description, statements)
+         SELECT $1, (ord - 1)::int, s->>'kind', s->>'target', s->>'description', ARRAY(SELECT jsonb_array_elements_text(s->'statements'))
+           FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(s, ord)`,
+        [created, JSON.stringify(steps)],
+      );
+    }
+    if (run.chunks.length === 0 && steps.length === 0) {
       // Nothing to move: the run is complete the moment it exists.
       await client.query(
         `UPDATE etl.runs SET status = 'completed', enqueue_complete = true, enqueued_at = clock_timestamp(), finished_at = clock_timestamp(),
-                rows_read = 0, rows_written = 0, rows_rejected = 0, retries = 0 WHERE run_id = $1`,
+                rows_read = 0, rows_written = 0, rows_rejected = 0, rows_filtered = 0, rows_deleted = 0, retries = 0 WHERE run_id = $1`,
         [created],
       );
     }
@@ -154,7 +197,7 @@ export async function createRun(client: PoolClient, run: NewRun): Promise<Create
 }
 
 export async function findRun(client: PoolClient, runId: string): Promise<RunRow | undefined> {
-  const { rows } = await client.query<RawRun>(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE run_id = $1`, [runId]);
+  const { rows } = await client.query(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE run_id = $1`, [runId]);
   return rows[0] && toRun(rows[0]);
 }
 
@@ -165,45 +208,74 @@ export async function getRun(client: PoolClient, runId: string): Promise<RunRow>
 }
 
 export async function activeRun(client: PoolClient, pipeline: string): Promise<RunRow | undefined> {
-  const { rows } = await client.query<RawRun>(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE pipeline = $1 AND status = 'running'`, [pipeline]);
+  const { rows } = await client.query(`SELECT ${RUN_COLUMNS} FROM etl.runs WHERE pipeline = $1 AND status = 'running'`, [pipeline]);
   return rows[0] && toRun(rows[0]);
 }
 
 export async function latestRun(client: PoolClient, pipeline?: string): Promise<RunRow | undefined> {
-  const { rows } = await client.query<RawRun>(
+  const { rows } = await client.query(
     `SELECT ${RUN_COLUMNS} FROM etl.runs WHERE $1::text IS NULL OR pipeline = $1 ORDER BY created_at DESC LIMIT 1`,
     [pipeline ?? null],
   );
   return rows[0] && toRun(rows[0]);
 }
 
-/** The key up to which the last completed run read: where an incremental run starts. */
-export async function lastHighWaterMark(client: PoolClient, pipeline: string): Promise<bigint | null> {
-  const { rows } = await client.query<{ hwm: string | null }>(
-    `SELECT high_water_mark::text AS hwm FROM etl.runs
-      WHERE pipeline = $1 AND status = 'completed' AND high_water_mark IS NOT NULL
+/** The highest key the last completed run of the pipeline read: where an `append` run starts. */
+export async function lastHighWaterMark(client: PoolClient, pipeline: string, fingerprint: string): Promise<KeyValue | null> {
+  const { rows } = await client.query<{ hwm: string[] | null }>(
+    `SELECT high_water_mark AS hwm FROM etl.runs
+      WHERE pipeline = $1 AND status = 'completed' AND fingerprint = $2
+      ORDER BY finished_at DESC LIMIT 1`,
+    [pipeline, fingerprint],
+  );
+  return rows[0]?.hwm ?? null;
+}
+
+export interface Baseline {
+  runId: string;
+  mode: RunMode;
+  /** The source snapshot that run took before reading: every change since is the next run's work. */
+  sourceSnapshot: string;
+}
+
+/**
+ * The run an incremental run captures changes since: the latest completed `full` or `incremental`
+ * run of this very definition. Undefined when there is none (the next run must be a full one).
+ */
+export async function lastBaseline(client: PoolClient, pipeline: string, fingerprint: string): Promise<Baseline | undefined> {
+  const { rows } = await client.query<{ run_id: string; mode: RunMode; source_snapshot: string }>(
+    `SELECT run_id, mode, source_snapshot FROM etl.runs
+      WHERE pipeline = $1 AND status = 'completed' AND mode IN ('full', 'incremental') AND source_snapshot IS NOT NULL
       ORDER BY finished_at DESC LIMIT 1`,
     [pipeline],
   );
-  return keyFromDb(rows[0]?.hwm ?? null);
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  // A definition changed since: the targets hold what the old transform made of the rows.
+  const same = await client.query<{ same: boolean }>(`SELECT fingerprint = $2 AS same FROM etl.runs WHERE run_id = $1`, [row.run_id, fingerprint]);
+  if (same.rows[0]?.same !== true) return undefined;
+  return { runId: row.run_id, mode: row.mode, sourceSnapshot: row.source_snapshot };
 }
 
 export interface ChunkRow {
   runId: string;
   chunkNo: number;
-  lo: bigint;
-  hi: bigint | null;
+  lo: KeyValue | null;
+  hi: KeyValue | null;
   status: ChunkStatus;
   attempts: number;
+  rowsPlanned: bigint | null;
   rowsRead: bigint | null;
   rowsWritten: bigint | null;
   rowsRejected: bigint | null;
+  rowsFiltered: bigint | null;
+  rowsDeleted: bigint | null;
   lastError: string | null;
   enqueued: boolean;
 }
 
-const CHUNK_COLUMNS = `run_id, chunk_no, lo::text, hi::text, status, attempts, rows_read::text, rows_written::text, rows_rejected::text,
-  last_error, enqueued_at IS NOT NULL AS enqueued`;
+const CHUNK_COLUMNS = `run_id, chunk_no, lo, hi, status, attempts, rows_planned::text, rows_read::text, rows_written::text, rows_rejected::text,
+  rows_filtered::text, rows_deleted::text, last_error, enqueued_at IS NOT NULL AS enqueued`;
 
 /** Chunks not done (optionally only those never enqueued), in chunk order, `limit` at a time after `afterChunk`. */
 export async function chunksToSend(
@@ -234,13 +306,16 @@ function toChunk(r: Record<string, unknown>): ChunkRow {
   return {
     runId: r.run_id as string,
     chunkNo: r.chunk_no as number,
-    lo: BigInt(r.lo as string),
-    hi: keyFromDb(r.hi as string | null),
+    lo: r.lo as KeyValue | null,
+    hi: r.hi as KeyValue | null,
     status: r.status as ChunkStatus,
     attempts: r.attempts as number,
-    rowsRead: keyFromDb(r.rows_read as string | null),
-    rowsWritten: keyFromDb(r.rows_written as string | null),
-    rowsRejected: keyFromDb(r.rows_rejected as string | null),
+    rowsPlanned: big(r.rows_planned),
+    rowsRead: big(r.rows_read),
+    rowsWritten: big(r.rows_written),
+    rowsRejected: big(r.rows_rejected),
+    rowsFiltered: big(r.rows_filtered),
+    rowsDeleted: big(r.rows_deleted),
     lastError: r.last_error as string | null,
     enqueued: r.enqueued as boolean,
   };
@@ -279,25 +354,48 @@ export async function lockChunk(client: PoolClient, runId: string, chunkNo: numb
 }
 
 /** The chunk as its ledger row has it, locked in the chunk's transaction. */
-export interface LockedChunk {
-  lo: bigint;
-  hi: bigint | null;
+export interface LockedChunk extends KeyRange {
   status: ChunkStatus;
 }
 
 /** A chunk as a message names it. */
-export interface ChunkRef {
+export interface ChunkRef extends KeyRange {
   runId: string;
   chunkNo: number;
-  lo: bigint;
-  hi: bigint | null;
+}
+
+/** What a worker needs to know of a run to copy its chunks (it does not change during the run, but for its status). */
+export interface RunContext {
+  runId: string;
+  status: RunStatus;
+  mode: RunMode;
+  refresh: Refresh | null;
+  fingerprint: string | null;
+  baselineSnapshot: string | null;
+  targets: RunTarget[];
 }
 
 export interface ChunkCounts {
   rowsRead: number;
+  /** Rows written, all targets together. */
   rowsWritten: number;
   rowsRejected: number;
+  rowsFiltered: number;
+  /** Rows deleted from the targets because their source rows were deleted (incremental runs). */
+  rowsDeleted: number;
+  /** Rows written per target name. */
+  targetRows: Readonly<Record<string, number>>;
   durationMs: number;
+}
+
+/** The chunk was cut short at `splitAt` (it held more rows than a chunk may): `[splitAt, hi)` becomes a new chunk. */
+export interface ChunkSplit {
+  readonly splitAt: KeyValue;
+}
+
+/** SQL literal of a key as the ledger stores it. */
+export function keySqlLiteral(key: KeyValue | null): string {
+  return key === null ? 'NULL::text[]' : `${sqlLiteral(keyArrayLiteral(key))}::text[]`;
 }
 
 // A transaction of chunks takes two round trips to the ledger, one before its COPY and one after:
@@ -308,22 +406,26 @@ export interface ChunkCounts {
  * One round trip: counts an attempt for each chunk in its own transaction with an asynchronous
  * commit (a counter lost in a server crash is harmless; a WAL flush there would cost every chunk),
  * then opens the chunks' transaction, locks their rows in chunk order (concurrent copies of a chunk
- * serialise here, and two batches cannot deadlock) and runs the caller's `whilePending` statements
- * for each chunk, each given a guard to AND into its WHERE clause so it does nothing unless that
- * chunk is still pending with exactly the message's range.
- * Returns with that transaction open: each chunk as the ledger has it, undefined when it has not.
+ * serialise here, and two batches cannot deadlock), reads their runs and runs the caller's
+ * `whilePending` statements for each chunk, each given a guard to AND into its WHERE clause so it
+ * does nothing unless that chunk is still pending with exactly the message's range in a run that
+ * is still open. Returns with that transaction open: each chunk as the ledger has it (undefined
+ * when it has not), and the runs.
  */
 export async function beginChunks(
   client: PoolClient,
   chunks: readonly ChunkRef[],
   whilePending: (chunk: ChunkRef, guard: string) => string[] = () => [],
   options: { countAttempts?: boolean } = {},
-): Promise<(LockedChunk | undefined)[]> {
+): Promise<{ chunks: (LockedChunk | undefined)[]; runs: Map<string, RunContext> }> {
   const one = (c: ChunkRef) => `run_id = ${sqlLiteral(c.runId)} AND chunk_no = ${sqlLiteral(c.chunkNo)}`;
   const all = `(run_id, chunk_no) IN (${chunks.map((c) => `(${sqlLiteral(c.runId)}::uuid, ${sqlLiteral(c.chunkNo)})`).join(', ')})`;
+  const runIds = [...new Set(chunks.map((c) => c.runId))];
   // A new statement in READ COMMITTED sees what a concurrent copy committed while we waited for the lock.
   const guard = (c: ChunkRef) =>
-    `EXISTS (SELECT FROM etl.chunks WHERE ${one(c)} AND status <> 'done' AND lo = ${sqlLiteral(c.lo)} AND hi IS NOT DISTINCT FROM ${sqlLiteral(c.hi)})`;
+    `EXISTS (SELECT FROM etl.chunks WHERE ${one(c)} AND status <> 'done' AND lo IS NOT DISTINCT FROM ${keySqlLiteral(c.lo)}
+               AND hi IS NOT DISTINCT FROM ${keySqlLiteral(c.hi)}
+               AND EXISTS (SELECT FROM etl.runs r WHERE r.run_id = ${sqlLiteral(c.runId)} AND r.status IN ('running', 'failed')))`;
   const results = await queryAll(
     client,
     [
@@ -336,13 +438,29 @@ export async function beginChunks(
           WHERE ${all}`,
       'COMMIT',
       'BEGIN',
-      `SELECT run_id::text, chunk_no, lo::text, hi::text, status FROM etl.chunks WHERE ${all} ORDER BY run_id, chunk_no FOR UPDATE`,
+      `SELECT run_id::text, chunk_no, lo, hi, status FROM etl.chunks WHERE ${all} ORDER BY run_id, chunk_no FOR UPDATE`,
+      `SELECT run_id::text, status, mode, refresh, fingerprint, baseline_snapshot, targets FROM etl.runs
+        WHERE run_id IN (${runIds.map((r) => `${sqlLiteral(r)}::uuid`).join(', ')})`,
       ...chunks.flatMap((c) => whilePending(c, guard(c))),
     ].join(';\n'),
   );
-  const rows = (results[5]?.rows ?? []) as { run_id: string; chunk_no: number; lo: string; hi: string | null; status: ChunkStatus }[];
-  const byKey = new Map(rows.map((r) => [chunkKey({ runId: r.run_id, chunkNo: r.chunk_no }), { lo: keyFromDb(r.lo)!, hi: keyFromDb(r.hi), status: r.status }]));
-  return chunks.map((c) => byKey.get(chunkKey(c)));
+  const rows = (results[5]?.rows ?? []) as { run_id: string; chunk_no: number; lo: string[] | null; hi: string[] | null; status: ChunkStatus }[];
+  const byKey = new Map(rows.map((r) => [chunkKey({ runId: r.run_id, chunkNo: r.chunk_no }), { lo: r.lo, hi: r.hi, status: r.status }]));
+  const runs = new Map(
+    ((results[6]?.rows ?? []) as Record<string, unknown>[]).map((r) => [
+      r.run_id as string,
+      {
+        runId: r.run_id as string,
+        status: r.status as RunStatus,
+        mode: r.mode as RunMode,
+        refresh: r.refresh as Refresh | null,
+        fingerprint: r.fingerprint as string | null,
+        baselineSnapshot: r.baseline_snapshot as string | null,
+        targets: r.targets as RunTarget[],
+      },
+    ]),
+  );
+  return { chunks: chunks.map((c) => byKey.get(chunkKey(c))), runs };
 }
 
 export interface CompletedChunk {
@@ -351,46 +469,81 @@ export interface CompletedChunk {
   /** Its status before this transaction: a chunk marked failed is taken out of its run's failed count. */
   previous: ChunkStatus;
   counts: ChunkCounts;
+  split?: ChunkSplit;
+}
+
+export interface RunAfterCommit {
+  status: RunStatus;
+  phase: RunPhase;
+  /** This transaction finished the run's copy phase (its build steps are due now). */
+  copyPhaseEnded: boolean;
+  /** Chunks this transaction split off, to be enqueued once it commits. */
+  newChunks: { chunkNo: number; lo: KeyValue | null; hi: KeyValue | null }[];
 }
 
 /**
- * One round trip that ends the chunks' transaction: marks them done, counts them in their runs,
- * settles each run whose last chunk this was, and commits. The run row's lock serialises the last
- * chunks, so exactly one of them settles the run. Returns each run's status.
+ * One round trip that ends the chunks' transaction: records the chunks split off (a chunk cut short
+ * keeps `[lo, splitAt)`, a new pending chunk takes `[splitAt, hi)`), marks the chunks done, counts
+ * them in their runs, settles each run whose last chunk this was, and commits. The run row's lock
+ * (taken first) serialises the last chunks and the splits, so exactly one of them settles the run.
  */
-export async function commitChunks(client: PoolClient, chunks: readonly CompletedChunk[]): Promise<Map<string, RunStatus>> {
-  const runs = new Map<string, { done: number; unfailed: number }>();
+export async function commitChunks(
+  client: PoolClient,
+  chunks: readonly CompletedChunk[],
+  splitRanges: ReadonlyMap<string, KeyRange> = new Map(),
+): Promise<Map<string, RunAfterCommit>> {
+  const runs = new Map<string, { done: number; unfailed: number; splits: CompletedChunk[] }>();
   for (const c of chunks) {
-    const run = runs.get(c.runId) ?? { done: 0, unfailed: 0 };
+    const run = runs.get(c.runId) ?? { done: 0, unfailed: 0, splits: [] };
     run.done += 1;
     if (c.previous === 'failed') run.unfailed += 1;
+    if (c.split !== undefined) run.splits.push(c);
     runs.set(c.runId, run);
   }
-  const results = await queryAll(
-    client,
-    [
-      ...chunks.map(
-        ({ runId, chunkNo, counts }) =>
-          `UPDATE etl.chunks SET status = 'done', rows_read = ${sqlLiteral(counts.rowsRead)}, rows_written = ${sqlLiteral(counts.rowsWritten)},
-                  rows_rejected = ${sqlLiteral(counts.rowsRejected)}, duration_ms = ${sqlLiteral(Math.round(counts.durationMs))},
-                  finished_at = clock_timestamp(), last_error = NULL
-            WHERE run_id = ${sqlLiteral(runId)} AND chunk_no = ${sqlLiteral(chunkNo)}`,
-      ),
-      ...[...runs].flatMap(([runId, { done, unfailed }]) => [
-        `UPDATE etl.runs SET chunks_done = chunks_done + ${done}, chunks_failed = chunks_failed - ${unfailed}, heartbeat_at = clock_timestamp()
-          WHERE run_id = ${sqlLiteral(runId)} RETURNING run_id::text, status`,
-        settleRunSql(sqlLiteral(runId)),
-      ]),
-      'COMMIT',
-    ].join(';\n'),
-  );
-  const status = new Map<string, RunStatus>();
-  // The run statements come in (bump, settle) pairs after the chunk updates; a settle overrides its bump.
-  for (const result of results.slice(chunks.length)) {
-    for (const row of result.rows as { run_id: string; status: RunStatus }[]) status.set(row.run_id, row.status);
+  const statements: string[] = [];
+  const kinds: ('bump' | 'split' | 'chunk' | 'settle')[] = [];
+  const add = (kind: (typeof kinds)[number], sql: string) => {
+    statements.push(sql);
+    kinds.push(kind);
+  };
+  for (const [runId, { done, unfailed, splits }] of runs) {
+    add('bump', `UPDATE etl.runs SET chunks_done = chunks_done + ${done}, chunks_failed = chunks_failed - ${unfailed},
+                   chunks_total = chunks_total + ${splits.length}, heartbeat_at = clock_timestamp()
+             WHERE run_id = ${sqlLiteral(runId)} RETURNING run_id::text, status, phase`);
+    for (const c of splits) {
+      const range = splitRanges.get(chunkKey(c));
+      if (range === undefined) throw new TypeError(`commitChunks: no range for split chunk ${c.chunkNo}`);
+      add('split', `INSERT INTO etl.chunks (run_id, chunk_no, lo, hi)
+               SELECT ${sqlLiteral(runId)}, max(chunk_no) + 1, ${keySqlLiteral(c.split!.splitAt)}, ${keySqlLiteral(range.hi)}
+                 FROM etl.chunks WHERE run_id = ${sqlLiteral(runId)}
+               RETURNING run_id::text, chunk_no, lo, hi`);
+    }
   }
-  for (const runId of runs.keys()) if (!status.has(runId)) throw new RunStateError(`run ${runId} is not in the ledger.`);
-  return status;
+  for (const { runId, chunkNo, counts, split } of chunks) {
+    add('chunk', `UPDATE etl.chunks SET status = 'done', rows_read = ${sqlLiteral(counts.rowsRead)}, rows_written = ${sqlLiteral(counts.rowsWritten)},
+                  rows_rejected = ${sqlLiteral(counts.rowsRejected)}, rows_filtered = ${sqlLiteral(counts.rowsFiltered)},
+                  rows_deleted = ${sqlLiteral(counts.rowsDeleted)}, target_rows = ${sqlLiteral(JSON.stringify(counts.targetRows))}::jsonb,
+                  duration_ms = ${sqlLiteral(Math.round(counts.durationMs))}, finished_at = clock_timestamp(), last_error = NULL
+                  ${split === undefined ? '' : `, hi = ${keySqlLiteral(split.splitAt)}`}
+            WHERE run_id = ${sqlLiteral(runId)} AND chunk_no = ${sqlLiteral(chunkNo)}`);
+  }
+  for (const runId of runs.keys()) add('settle', settleRunSql(sqlLiteral(runId)));
+  add('chunk', 'COMMIT');
+  const results = await queryAll(client, statements.join(';\n'));
+  const after = new Map<string, RunAfterCommit>();
+  results.forEach((result, i) => {
+    const kind = kinds[i];
+    for (const row of result.rows as Record<string, unknown>[]) {
+      const runId = row.run_id as string;
+      const entry = after.get(runId) ?? { status: 'running', phase: 'copy', copyPhaseEnded: false, newChunks: [] };
+      if (kind === 'bump') Object.assign(entry, { status: row.status, phase: row.phase });
+      if (kind === 'settle') Object.assign(entry, { status: row.status, phase: row.phase, copyPhaseEnded: row.phase === 'build' });
+      if (kind === 'split') entry.newChunks.push({ chunkNo: row.chunk_no as number, lo: row.lo as KeyValue | null, hi: row.hi as KeyValue | null });
+      after.set(runId, entry);
+    }
+  });
+  for (const runId of runs.keys()) if (!after.has(runId)) throw new RunStateError(`run ${runId} is not in the ledger.`);
+  return after;
 }
 
 /** After a failed attempt (its transaction rolled back): keep the error; on the last attempt mark the chunk failed. */
@@ -421,21 +574,25 @@ async function countFailedChunk(client: PoolClient, runId: string, error: string
 }
 
 /**
- * Settles a run whose chunks are all done or failed (and only such a run): completed, or failed
- * if any chunk failed, with its totals summed from the chunks. Returns its status when it settled.
+ * Settles the copy phase of a run whose chunks are all done or failed (and only such a run), with
+ * its totals summed from the chunks: failed if any chunk failed; else, when it has steps (a shadow
+ * refresh), on to the build phase; else completed. Returns the run when it settled.
  */
 function settleRunSql(run: string): string {
-  return `UPDATE etl.runs r SET status = CASE WHEN r.chunks_failed > 0 THEN 'failed' ELSE 'completed' END, finished_at = clock_timestamp(),
-            (rows_read, rows_written, rows_rejected, retries) = (
+  return `UPDATE etl.runs r SET
+            status = CASE WHEN r.chunks_failed > 0 THEN 'failed' WHEN r.steps_total > 0 THEN 'running' ELSE 'completed' END,
+            phase = CASE WHEN r.chunks_failed = 0 AND r.steps_total > 0 THEN 'build' ELSE r.phase END,
+            finished_at = CASE WHEN r.chunks_failed = 0 AND r.steps_total > 0 THEN NULL ELSE clock_timestamp() END,
+            (rows_read, rows_written, rows_rejected, rows_filtered, rows_deleted, retries) = (
               SELECT coalesce(sum(c.rows_read), 0), coalesce(sum(c.rows_written), 0), coalesce(sum(c.rows_rejected), 0),
-                     coalesce(sum(greatest(c.attempts - 1, 0)), 0)
+                     coalesce(sum(c.rows_filtered), 0), coalesce(sum(c.rows_deleted), 0), coalesce(sum(greatest(c.attempts - 1, 0)), 0)
                 FROM etl.chunks c WHERE c.run_id = r.run_id),
             last_error = CASE WHEN r.chunks_failed > 0 THEN r.last_error END
-      WHERE r.run_id = ${run} AND r.chunks_done + r.chunks_failed = r.chunks_total AND r.status IN ('running', 'failed')
-      RETURNING r.run_id::text, r.status`;
+      WHERE r.run_id = ${run} AND r.phase = 'copy' AND r.chunks_done + r.chunks_failed = r.chunks_total AND r.status IN ('running', 'failed')
+      RETURNING r.run_id::text, r.status, r.phase`;
 }
 
-/** Reopen a failed run whose failed chunks are being redriven, so it can complete. */
+/** Reopen a failed run whose failed chunks or steps are being redriven, so it can complete. */
 export async function reopenRun(client: PoolClient, runId: string): Promise<void> {
   const { rowCount } = await client.query(
     `UPDATE etl.runs SET status = 'running', finished_at = NULL WHERE run_id = $1 AND status = 'failed'
@@ -448,14 +605,26 @@ export async function reopenRun(client: PoolClient, runId: string): Promise<void
       throw new RunStateError(`run ${runId} is ${run.status} and cannot be reopened${run.status === 'failed' ? ' while another run of its pipeline is active' : ''}.`);
     }
   }
+  await client.query(`UPDATE etl.chunks SET status = 'pending' WHERE run_id = $1 AND status = 'failed'`, [runId]);
+  await client.query(`UPDATE etl.run_steps SET status = 'pending' WHERE run_id = $1 AND status = 'failed'`, [runId]);
   await client.query(
-    `UPDATE etl.chunks SET status = 'pending' WHERE run_id = $1 AND status = 'failed'`,
+    `UPDATE etl.runs SET chunks_failed = (SELECT count(*) FROM etl.chunks WHERE run_id = $1 AND status = 'failed'), last_error = NULL WHERE run_id = $1`,
     [runId],
   );
-  await client.query(
-    `UPDATE etl.runs SET chunks_failed = (SELECT count(*) FROM etl.chunks WHERE run_id = $1 AND status = 'failed') WHERE run_id = $1`,
-    [runId],
+}
+
+/** Marks an active or failed run cancelled: its chunks still in flight are skipped by the workers. */
+export async function cancelRun(client: PoolClient, runId: string, reason: string): Promise<RunRow> {
+  const { rows } = await client.query(
+    `UPDATE etl.runs SET status = 'cancelled', finished_at = clock_timestamp(), last_error = $2
+      WHERE run_id = $1 AND status IN ('running', 'failed') RETURNING ${RUN_COLUMNS}`,
+    [runId, reason],
   );
+  if (rows[0] === undefined) {
+    const run = await getRun(client, runId);
+    throw new RunStateError(`run ${runId} is ${run.status}: only a running or failed run can be cancelled.`);
+  }
+  return toRun(rows[0]);
 }
 
 export interface RunProgress {
@@ -464,16 +633,33 @@ export interface RunProgress {
   chunksTotal: number;
   rowsDone: bigint;
   rowsPlanned: bigint;
+  stepsDone: number;
+  stepsTotal: number;
 }
 
 export async function runProgress(client: PoolClient, runId: string): Promise<RunProgress> {
-  const { rows } = await client.query<{ done: number; failed: number; total: number; rows_done: string; rows_planned: string }>(
+  const { rows } = await client.query<{ done: number; failed: number; total: number; rows_done: string; rows_planned: string; steps_done: number; steps_total: number }>(
     `SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed,
             count(*)::int AS total, coalesce(sum(rows_read) FILTER (WHERE status = 'done'), 0)::text AS rows_done,
-            (SELECT rows_planned FROM etl.runs WHERE run_id = $1)::text AS rows_planned
+            (SELECT rows_planned FROM etl.runs WHERE run_id = $1)::text AS rows_planned,
+            (SELECT steps_done FROM etl.runs WHERE run_id = $1) AS steps_done,
+            (SELECT steps_total FROM etl.runs WHERE run_id = $1) AS steps_total
        FROM etl.chunks WHERE run_id = $1`,
     [runId],
   );
   const r = rows[0]!;
-  return { chunksDone: r.done, chunksFailed: r.failed, chunksTotal: r.total, rowsDone: BigInt(r.rows_done), rowsPlanned: BigInt(r.rows_planned ?? '0') };
+  return {
+    chunksDone: r.done, chunksFailed: r.failed, chunksTotal: r.total, rowsDone: BigInt(r.rows_done), rowsPlanned: BigInt(r.rows_planned ?? '0'),
+    stepsDone: r.steps_done ?? 0, stepsTotal: r.steps_total ?? 0,
+  };
+}
+
+/** Rows a run wrote into each target (by the pipeline's target name), summed over its chunks. */
+export async function targetRowsOf(client: PoolClient, runId: string): Promise<Map<string, bigint>> {
+  const { rows } = await client.query<{ name: string; n: string }>(
+    `SELECT t.key AS name, sum(t.value::bigint)::text AS n FROM etl.chunks c, jsonb_each_text(coalesce(c.target_rows, '{}')) t
+      WHERE c.run_id = $1 GROUP BY t.key ORDER BY t.key`,
+    [runId],
+  );
+  return new Map(rows.map((r) => [r.name, BigInt(r.n)]));
 }

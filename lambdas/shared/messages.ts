@@ -1,56 +1,92 @@
-// The SQS message that carries one chunk from the coordinator to a worker: its encoder and a strict
-// decoder. Keys travel as decimal strings so no bigint ever passes through a JS number.
+// The SQS messages that carry work from the coordinator to workers: a chunk (one key range to
+// copy) or a step of a run's finishing phase (build an index on a shadow table, swap the shadow
+// tables in). Their encoder and a strict decoder. Keys travel as text (see keys.ts).
 import { InvalidMessageError } from './errors.ts';
-import { parseKey } from './keys.ts';
+import { sameKey, type KeyValue } from './keys.ts';
 
 export interface ChunkMessage {
+  readonly kind?: 'chunk';
   readonly runId: string;
   readonly chunkNo: number;
-  /** Inclusive lower bound. */
-  readonly lo: bigint;
-  /** Exclusive upper bound; null = unbounded (2^63 does not fit a bigint). */
-  readonly hi: bigint | null;
+  /** Inclusive lower bound; null = unbounded below. */
+  readonly lo: KeyValue | null;
+  /** Exclusive upper bound; null = unbounded above. */
+  readonly hi: KeyValue | null;
 }
+
+export interface StepMessage {
+  readonly kind: 'step';
+  readonly runId: string;
+  readonly stepNo: number;
+}
+
+export type WorkMessage = (ChunkMessage & { readonly kind: 'chunk' }) | StepMessage;
 
 /** Identifies a chunk across runs: for sets and maps of chunks. */
 export function chunkKey(chunk: { runId: string; chunkNo: number }): string {
   return `${chunk.runId}/${chunk.chunkNo}`;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_KEY_PARTS = 32;
 
 export function encodeChunkMessage(m: ChunkMessage): string {
-  return JSON.stringify({ v: VERSION, runId: m.runId, chunkNo: m.chunkNo, lo: m.lo.toString(), hi: m.hi === null ? null : m.hi.toString() });
+  return JSON.stringify({ v: VERSION, kind: 'chunk', runId: m.runId, chunkNo: m.chunkNo, lo: m.lo, hi: m.hi });
 }
 
-export function decodeChunkMessage(body: string): ChunkMessage {
+export function encodeStepMessage(m: Omit<StepMessage, 'kind'>): string {
+  return JSON.stringify({ v: VERSION, kind: 'step', runId: m.runId, stepNo: m.stepNo });
+}
+
+/** A chunk message, or an InvalidMessageError naming what is wrong. */
+export function decodeChunkMessage(body: string): ChunkMessage & { readonly kind: 'chunk' } {
+  const m = decodeWorkMessage(body);
+  if (m.kind !== 'chunk') throw new InvalidMessageError(`message ${preview(body)} is a ${m.kind} message, not a chunk.`);
+  return m;
+}
+
+export function decodeWorkMessage(body: string): WorkMessage {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch {
-    throw new InvalidMessageError(`message body is not JSON (${preview(body)}): chunk messages are sent by the coordinator; move this one out of the queue.`);
+    throw new InvalidMessageError(`message body is not JSON (${preview(body)}): work messages are sent by the coordinator; move this one out of the queue.`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidMessageError(`message body ${preview(body)} is not a chunk message object.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidMessageError(`message body ${preview(body)} is not a work message object.`);
   const o = raw as Record<string, unknown>;
-  if (o.v !== VERSION) throw new InvalidMessageError(`message version ${JSON.stringify(o.v)} is not ${VERSION}: it was sent by another pg-fanout version; redeploy matching versions.`);
+  if (o.v !== VERSION && o.v !== 1) throw new InvalidMessageError(`message version ${JSON.stringify(o.v)} is not ${VERSION}: it was sent by another pg-fanout version; redeploy matching versions.`);
   if (typeof o.runId !== 'string' || !UUID.test(o.runId)) throw new InvalidMessageError(`message runId ${JSON.stringify(o.runId)} is not a run id (uuid).`);
+  const kind = o.v === 1 ? 'chunk' : o.kind;
+  if (kind === 'step') {
+    if (typeof o.stepNo !== 'number' || !Number.isSafeInteger(o.stepNo) || o.stepNo < 0) throw new InvalidMessageError(`message stepNo ${JSON.stringify(o.stepNo)} is not a step number.`);
+    return { kind: 'step', runId: o.runId, stepNo: o.stepNo };
+  }
+  if (kind !== 'chunk') throw new InvalidMessageError(`message kind ${JSON.stringify(o.kind)} is unknown: expected "chunk" or "step".`);
   if (typeof o.chunkNo !== 'number' || !Number.isSafeInteger(o.chunkNo) || o.chunkNo < 0) {
     throw new InvalidMessageError(`message chunkNo ${JSON.stringify(o.chunkNo)} is not a chunk number.`);
   }
-  const lo = keyField(o.lo, 'lo');
-  const hi = o.hi === null ? null : keyField(o.hi, 'hi');
-  if (hi !== null && hi <= lo) throw new InvalidMessageError(`message range [${lo}, ${hi}) is empty.`);
-  return { runId: o.runId, chunkNo: o.chunkNo, lo, hi };
+  // Version 1 carried bigint keys as decimal strings; the ledger holds them as one-element keys now.
+  const lo = o.v === 1 ? legacyKey(o.lo, 'lo') : keyField(o.lo, 'lo');
+  const hi = o.v === 1 ? legacyKey(o.hi, 'hi') : keyField(o.hi, 'hi');
+  if (lo !== null && hi !== null && sameKey(lo, hi)) throw new InvalidMessageError(`message range [${lo.join(', ')}, ${hi.join(', ')}) is empty.`);
+  return { kind: 'chunk', runId: o.runId, chunkNo: o.chunkNo, lo, hi };
 }
 
-function keyField(value: unknown, name: string): bigint {
-  if (typeof value !== 'string') throw new InvalidMessageError(`message ${name} ${JSON.stringify(value)} must be a bigint as a decimal string.`);
-  try {
-    return parseKey(value, `message ${name}`);
-  } catch (error) {
-    throw new InvalidMessageError((error as Error).message);
+function keyField(value: unknown, name: string): KeyValue | null {
+  if (value === null) return null;
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_KEY_PARTS || value.some((v) => typeof v !== 'string')) {
+    throw new InvalidMessageError(`message ${name} ${JSON.stringify(value)} must be null or a key: an array of the key columns' values as text.`);
   }
+  return Object.freeze([...value] as string[]);
+}
+
+function legacyKey(value: unknown, name: string): KeyValue | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || !/^-?\d{1,19}$/.test(value)) throw new InvalidMessageError(`message ${name} ${JSON.stringify(value)} must be a bigint as a decimal string.`);
+  const key = BigInt(value);
+  // Version 1 started full runs at the smallest bigint; the ledger holds that bound as unbounded.
+  return key === -(2n ** 63n) ? null : Object.freeze([key.toString()]);
 }
 
 function preview(body: string): string {

@@ -9,6 +9,9 @@
 /** The CloudWatch namespace the worker publishes to and the stack's dashboard and alarms read. */
 export const METRICS_NAMESPACE = 'PgFanout';
 
+/** The dimension every chunk metric carries: the pipeline's name. */
+export const PIPELINE_DIMENSION = 'Pipeline';
+
 /** Metric names, shared with the dashboard so a rename cannot leave an empty graph behind. */
 export const CHUNK_METRICS = Object.freeze({
   rowsRead: 'RowsRead',
@@ -18,6 +21,8 @@ export const CHUNK_METRICS = Object.freeze({
 });
 
 export interface ChunkMetrics {
+  /** The pipeline's name: the metrics' one dimension, so two pipelines (or stacks) do not mix their numbers. */
+  pipeline: string;
   runId: string;
   chunkNo: number;
   rowsRead: number;
@@ -28,8 +33,9 @@ export interface ChunkMetrics {
 
 /**
  * One EMF document (a single line, no trailing newline) for a finished chunk. The counts become
- * dimensionless metrics in `namespace`; runId and chunkNo are kept as searchable properties only,
- * because a dimension per run would create a new metric (and a new bill line) for every run.
+ * metrics in `namespace` with one dimension, `Pipeline`; runId and chunkNo are kept as searchable
+ * properties only, because a dimension per run would create a new metric (and a new bill line) for
+ * every run.
  * Pure: the same arguments give the same line. Throws a RangeError on a value CloudWatch would
  * reject or misread (negative, fractional or non-finite counts), since a wrong metric is worse
  * than a loud one.
@@ -37,6 +43,7 @@ export interface ChunkMetrics {
 export function formatChunkMetrics(m: ChunkMetrics, namespace: string = METRICS_NAMESPACE, timestampMs: number = Date.now()): string {
   if (namespace.trim() === '') throw new RangeError('namespace is empty: pass a CloudWatch namespace such as "PgFanout".');
   if (m.runId === '') throw new RangeError('runId is empty: every chunk metric belongs to a run.');
+  if (m.pipeline === '') throw new RangeError('pipeline is empty: every chunk metric belongs to a pipeline.');
   for (const key of ['chunkNo', 'rowsRead', 'rowsWritten', 'rowsRejected'] as const) {
     const value = m[key];
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -55,7 +62,7 @@ export function formatChunkMetrics(m: ChunkMetrics, namespace: string = METRICS_
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [[]],
+          Dimensions: [[PIPELINE_DIMENSION]],
           Metrics: [
             { Name: CHUNK_METRICS.rowsRead, Unit: 'Count' },
             { Name: CHUNK_METRICS.rowsWritten, Unit: 'Count' },
@@ -69,6 +76,7 @@ export function formatChunkMetrics(m: ChunkMetrics, namespace: string = METRICS_
     [CHUNK_METRICS.rowsWritten]: m.rowsWritten,
     [CHUNK_METRICS.rowsRejected]: m.rowsRejected,
     [CHUNK_METRICS.duration]: m.durationMs,
+    [PIPELINE_DIMENSION]: m.pipeline,
     runId: m.runId,
     chunkNo: m.chunkNo,
   };

@@ -1,74 +1,113 @@
-// The COPY plumbing: a Transform stream from the COPY text of (key, source columns...) to the COPY
-// text of (key, target columns...), running a RowTransform on each row and collecting the rejects
-// as COPY text lines for `etl.rejects`. Rows and UTF-8 characters may straddle input chunks.
+// The COPY plumbing: a Transform stream from the COPY text of a source range (key columns first) to
+// the COPY text of each target, running a RowEngine on every row, and collecting the rejects as COPY
+// text lines for `etl.rejects`. One target's lines can be this stream's output (straight into its
+// COPY FROM); the others are handed out per input chunk (to spools). Rows and UTF-8 characters may
+// straddle input chunks.
 import { Transform, type TransformCallback } from 'node:stream';
 import { CopyFormatError } from '../shared/errors.ts';
-import { CopyTextWriter, NEWLINE, TAB } from './copy-text.ts';
-import type { CopyRow, RowTransform } from './row-transform.ts';
+import { keyArrayLiteral } from '../shared/keys.ts';
+import { CopyTextWriter, decodeFieldText, NEWLINE, TAB } from './copy-text.ts';
+import { FILTERED, type RowEngine } from './row-engine.ts';
+import type { CopyRow } from './row-transform.ts';
 
 export interface CopyTransformOptions {
   /** What to do to each row. */
-  readonly transform: RowTransform;
+  readonly engine: RowEngine;
+  /** The target whose lines are this stream's output; null: every target goes to `onTargetLines`. @default 0 */
+  readonly streamTarget?: number | null;
+  /** Lines of the targets that are not the stream's output, per input chunk; the buffer is the receiver's. */
+  readonly onTargetLines?: (target: number, lines: Buffer) => void;
   /**
-   * COPY text put at the start of every reject line, already escaped and ending in a tab, e.g.
-   * `<runId>\t`.
-   * @default empty
+   * COPY text put at the start of every reject line, already escaped and ending in a tab: the
+   * `run_id`, `pipeline`, `chunk_no` columns of `etl.rejects`. @default empty
    */
   readonly rejectPrefix?: Buffer;
   /**
-   * Receives the reject lines found in one input chunk (whole COPY text lines: prefix, key, reason,
-   * the raw source fields); called at most once per chunk and only when there are some. The buffer
-   * is the receiver's to keep. If it throws, the stream fails with that error.
+   * Receives the reject lines found in one input chunk (prefix, source key as a text array, NULL
+   * target, reason, source row as JSON); called at most once per chunk and only when there are
+   * some. The buffer is the receiver's to keep. If it throws, the stream fails with that error.
    */
   readonly onRejects: (lines: Buffer) => void;
-}
-
-interface CopyTransformCounts {
-  rowsRead: number;
-  rowsWritten: number;
-  rowsRejected: number;
+  /** Receives, per input chunk, the key fields of every row read (COPY text, a line per row). */
+  readonly onKeys?: (lines: Buffer) => void;
+  /** Receives, per input chunk and target, the source row number (from 0) of every line written. */
+  readonly onLineSources?: (target: number, sources: readonly number[]) => void;
+  /**
+   * Transform at most this many rows; of the rows after them only the first one's key is kept
+   * (`overflowKey`: where the rest of the range starts) and nothing else is done.
+   */
+  readonly maxRows?: number;
 }
 
 // Output is about the size of the input; a little headroom saves most grow-and-copy steps.
 const OUTPUT_HEADROOM = 1.25;
 
-/** The view the RowTransform reads each row through; one per stream, re-pointed for every row. */
+/** The view the engine reads each row through; one per stream, re-pointed for every row. */
 interface MutableCopyRow extends CopyRow {
   buf: Buffer;
 }
 
 /**
- * Buffers of COPY text in, Buffers of COPY text out: one output Buffer per input chunk that holds a
- * row end. Each input row is the key then `transform.sourceColumns`; each output row the key then
- * what the transform wrote. A malformed row or input cut short fails the stream.
+ * Buffers of COPY text in, Buffers of COPY text out. A malformed row or input cut short fails the
+ * stream. Counts rows read, rejected, filtered, and lines written per target.
  */
 export class CopyTransform extends Transform {
-  readonly #transform: RowTransform;
+  readonly #engine: RowEngine;
   readonly #fieldCount: number;
+  readonly #streamTarget: number | null;
+  readonly #onTargetLines: ((target: number, lines: Buffer) => void) | undefined;
   readonly #rejectPrefix: Buffer;
   readonly #onRejects: (lines: Buffer) => void;
+  readonly #onKeys: ((lines: Buffer) => void) | undefined;
+  readonly #onLineSources: ((target: number, sources: readonly number[]) => void) | undefined;
   readonly #row: MutableCopyRow;
-  readonly #out = new CopyTextWriter(64 * 1024);
+  readonly #outs: CopyTextWriter[];
   readonly #rejects = new CopyTextWriter(1024);
+  readonly #keys: CopyTextWriter | undefined;
+  readonly #sources: number[][] | undefined;
+  readonly #linesBefore: Float64Array;
+  readonly #positions: Int32Array;
   // An incomplete row at the end of the last chunk(s), kept until its newline arrives.
   #tail: Buffer[] = [];
   #tailBytes = 0;
-  readonly #counts: CopyTransformCounts = { rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
+  readonly #counts = { rowsRead: 0, rowsRejected: 0, rowsFiltered: 0 };
+  /** Lines written per target. */
+  readonly targetRows: Float64Array;
+  readonly #maxRows: number;
+  /** The key (each key column's text) of the first row past `maxRows`, when one came. */
+  overflowKey: string[] | null = null;
+  /** Rows that came past `maxRows`. */
+  overflowRows = 0;
 
   constructor(options: CopyTransformOptions) {
     super();
-    const { transform, rejectPrefix = Buffer.alloc(0), onRejects } = options;
-    if (transform === undefined || typeof transform.transformRow !== 'function') {
-      throw new TypeError('createCopyTransform: options.transform must be a RowTransform (an object with transformRow)');
+    const { engine, rejectPrefix = Buffer.alloc(0), onRejects } = options;
+    if (engine === undefined || typeof engine.transformRow !== 'function') {
+      throw new TypeError('createCopyTransform: options.engine must be a RowEngine (an object with transformRow)');
     }
     if (typeof onRejects !== 'function') {
       throw new TypeError('createCopyTransform: options.onRejects must be a function, or rejected rows would be lost');
     }
-    this.#transform = transform;
-    this.#fieldCount = 1 + transform.sourceColumns.length;
+    const streamTarget = options.streamTarget === undefined ? 0 : options.streamTarget;
+    if (engine.targetCount > (streamTarget === null ? 0 : 1) && options.onTargetLines === undefined) {
+      throw new TypeError('createCopyTransform: options.onTargetLines is needed for the targets that are not the stream output');
+    }
+    this.#engine = engine;
+    this.#fieldCount = engine.fieldCount;
+    this.#streamTarget = streamTarget;
+    this.#onTargetLines = options.onTargetLines;
     this.#rejectPrefix = rejectPrefix;
     this.#onRejects = onRejects;
+    this.#onKeys = options.onKeys;
+    this.#onLineSources = options.onLineSources;
     this.#row = { buf: Buffer.alloc(0), start: new Int32Array(this.#fieldCount), end: new Int32Array(this.#fieldCount) };
+    this.#outs = Array.from({ length: engine.targetCount }, () => new CopyTextWriter(64 * 1024));
+    this.#keys = options.onKeys === undefined ? undefined : new CopyTextWriter(16 * 1024);
+    this.#sources = options.onLineSources === undefined ? undefined : Array.from({ length: engine.targetCount }, () => []);
+    this.targetRows = new Float64Array(engine.targetCount);
+    this.#linesBefore = new Float64Array(engine.targetCount);
+    this.#positions = new Int32Array(engine.targetCount);
+    this.#maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
   }
 
   /** Input rows parsed so far. */
@@ -76,14 +115,30 @@ export class CopyTransform extends Transform {
     return this.#counts.rowsRead;
   }
 
-  /** Rows the transform wrote to the output. */
+  /** Input rows that produced at least one target line. */
   get rowsWritten(): number {
-    return this.#counts.rowsWritten;
+    return this.#counts.rowsRead - this.#counts.rowsRejected - this.#counts.rowsFiltered;
   }
 
-  /** Rows the transform rejected (sent to `onRejects`, not to the output). */
+  /** Rows the engine rejected (sent to `onRejects`, to no target). */
   get rowsRejected(): number {
     return this.#counts.rowsRejected;
+  }
+
+  /** Rows the engine filtered out (to no target, not an error). */
+  get rowsFiltered(): number {
+    return this.#counts.rowsFiltered;
+  }
+
+  /**
+   * Transforms whole lines (`lines` ends in a newline) at once, outside the stream: everything goes
+   * to the callbacks, none to the stream's output. For a caller that paces the input itself.
+   */
+  transformLines(lines: Buffer): void {
+    if (this.#streamTarget !== null) throw new TypeError('transformLines needs a CopyTransform whose streamTarget is null');
+    if (lines.length === 0) return;
+    if (lines[lines.length - 1] !== NEWLINE || this.#tailBytes > 0) throw new TypeError('transformLines takes whole lines only');
+    this.#transformChunk(lines);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -119,7 +174,7 @@ export class CopyTransform extends Transform {
         this.#keepTail(chunk, 0);
         return;
       }
-      this.#out.reset((this.#tailBytes + length) * OUTPUT_HEADROOM);
+      this.#resetOutputs((this.#tailBytes + length) * OUTPUT_HEADROOM);
       this.#tail.push(chunk.subarray(0, newline + 1));
       const row = Buffer.concat(this.#tail, this.#tailBytes + newline + 1);
       this.#tail = [];
@@ -127,7 +182,7 @@ export class CopyTransform extends Transform {
       this.#transformRows(row, 0, row.length);
       from = newline + 1;
     } else {
-      this.#out.reset(length * OUTPUT_HEADROOM);
+      this.#resetOutputs(length * OUTPUT_HEADROOM);
     }
 
     const lastNewline = chunk.lastIndexOf(NEWLINE);
@@ -136,9 +191,29 @@ export class CopyTransform extends Transform {
       from = lastNewline + 1;
     }
     if (from < length) this.#keepTail(chunk, from);
+    this.#handOut();
+  }
 
+  #resetOutputs(bytes: number): void {
+    const outs = this.#outs;
+    for (let t = 0; t < outs.length; t++) outs[t]!.reset(t === this.#streamTarget ? bytes : 1024);
+    this.#keys?.reset(1024);
+  }
+
+  #handOut(): void {
     if (this.#rejects.pos > 0) this.#onRejects(this.#rejects.take());
-    if (this.#out.pos > 0) this.push(this.#out.take());
+    if (this.#keys !== undefined && this.#keys.pos > 0) this.#onKeys!(this.#keys.take());
+    const outs = this.#outs;
+    for (let t = 0; t < outs.length; t++) {
+      const out = outs[t]!;
+      if (this.#sources !== undefined && this.#sources[t]!.length > 0) {
+        this.#onLineSources!(t, this.#sources[t]!);
+        this.#sources[t] = [];
+      }
+      if (out.pos === 0) continue;
+      if (t === this.#streamTarget) this.push(out.take());
+      else this.#onTargetLines!(t, out.take());
+    }
   }
 
   #keepTail(chunk: Buffer, from: number): void {
@@ -154,8 +229,14 @@ export class CopyTransform extends Transform {
     const row = this.#row;
     const start = row.start;
     const end = row.end;
-    const out = this.#out;
-    const transform = this.#transform;
+    const outs = this.#outs;
+    const engine = this.#engine;
+    const targetRows = this.targetRows;
+    const positions = this.#positions;
+    const targetCount = outs.length;
+    const keys = this.#keys;
+    const keyFields = engine.keyFields;
+    const sources = this.#sources;
     row.buf = buf;
 
     // Counted in place, not in locals written back after the loop: V8 compiles this loop on stack
@@ -163,6 +244,10 @@ export class CopyTransform extends Transform {
     const counts = this.#counts;
     let p = from;
     while (p < to) {
+      if (counts.rowsRead === this.#maxRows) {
+        p = this.#skipOverflowRow(buf, p, to);
+        continue;
+      }
       const rowNumber = ++counts.rowsRead;
       // One pass over the row's bytes finds both the tabs and the newline: cheaper than a native
       // indexOf call per field for rows this short.
@@ -181,27 +266,58 @@ export class CopyTransform extends Transform {
       end[field] = p;
       p++;
 
-      const lineStart = out.pos;
-      out.rawField(buf, start[0]!, end[0]!);
-      const reason = transform.transformRow(row, out);
+      if (keys !== undefined) {
+        for (let k = 0; k < keyFields; k++) keys.rawField(buf, start[k]!, end[k]!);
+        keys.endLine();
+      }
+      for (let t = 0; t < targetCount; t++) positions[t] = outs[t]!.pos;
+      if (sources !== undefined) this.#linesBefore.set(targetRows);
+      const reason = engine.transformRow(row, outs, targetRows);
       if (reason === null) {
-        out.endLine();
-        counts.rowsWritten++;
+        if (sources !== undefined) {
+          for (let t = 0; t < targetCount; t++) for (let n = this.#linesBefore[t]!; n < targetRows[t]!; n++) sources[t]!.push(rowNumber - 1);
+        }
+        continue;
+      }
+      for (let t = 0; t < targetCount; t++) outs[t]!.rewind(positions[t]!);
+      if (reason === FILTERED) {
+        counts.rowsFiltered++;
       } else {
-        out.rewind(lineStart);
-        this.#writeReject(buf, reason);
+        this.#writeReject(reason);
         counts.rowsRejected++;
       }
     }
   }
 
-  #writeReject(buf: Buffer, reason: string): void {
+  /** A row past `maxRows`: keeps the first one's key, skips the row; returns where the next row starts. */
+  #skipOverflowRow(buf: Buffer, p: number, to: number): number {
+    const newline = buf.indexOf(NEWLINE, p);
+    const end = newline === -1 || newline >= to ? to - 1 : newline;
+    if (this.overflowKey === null) {
+      const key: string[] = [];
+      let fieldStart = p;
+      for (let k = 0; k < this.#engine.keyFields; k++) {
+        let fieldEnd = buf.indexOf(TAB, fieldStart);
+        if (fieldEnd === -1 || fieldEnd > end) fieldEnd = end;
+        key.push(decodeFieldText(buf, fieldStart, fieldEnd) ?? '');
+        fieldStart = fieldEnd + 1;
+      }
+      this.overflowKey = key;
+    }
+    this.overflowRows++;
+    return end + 1;
+  }
+
+  #writeReject(reason: string): void {
     const rejects = this.#rejects;
-    const { start, end } = this.#row;
+    const row = this.#row;
+    const key: string[] = [];
+    for (let k = 0; k < this.#engine.keyFields; k++) key.push(decodeFieldText(row.buf, row.start[k], row.end[k]) ?? '');
     rejects.appendRaw(this.#rejectPrefix);
-    rejects.rawField(buf, start[0]!, end[0]!);
+    rejects.textField(keyArrayLiteral(key));
+    rejects.nullField();
     rejects.textField(reason);
-    for (let f = 1; f < this.#fieldCount; f++) rejects.rawField(buf, start[f]!, end[f]!);
+    rejects.textField(this.#engine.rejectJson(row));
     rejects.endLine();
   }
 
@@ -210,16 +326,14 @@ export class CopyTransform extends Transform {
     let fields = 1;
     for (let i = rowStart; i < rowEnd; i++) if (buf[i] === TAB) fields++;
     const preview = buf.toString('utf8', rowStart, Math.min(rowEnd, rowStart + 80));
-    const columns = this.#transform.sourceColumns;
-    const expected = columns.length === 0 ? 'the key only' : `the key, then ${columns.join(', ')}`;
     return new CopyFormatError(
-      `COPY row ${rowNumber} has ${fields} fields, expected ${this.#fieldCount} (${expected}): ${JSON.stringify(preview)}; ` +
-        'select exactly the key and the transform\'s sourceColumns, in that order',
+      `COPY row ${rowNumber} has ${fields} fields, expected ${this.#fieldCount} (the key, then the declared source columns): ${JSON.stringify(preview)}; ` +
+        'select exactly the key columns and the declared source columns, in that order',
     );
   }
 }
 
-/** A Transform stream (Buffers in, Buffers out) running `options.transform` over COPY text rows. */
+/** A Transform stream (Buffers in, Buffers out) running `options.engine` over COPY text rows. */
 export function createCopyTransform(options: CopyTransformOptions): CopyTransform {
   return new CopyTransform(options);
 }

@@ -31,6 +31,8 @@ export interface TargetColumn {
 }
 
 export interface RowTransform {
+  /** Names the transform in a pipeline's fingerprint: change it when what the transform writes changes. */
+  readonly id: string;
   /** Source columns selected after the key, in the order `CopyRow` fields 1..n have them (field 0 is the key). */
   readonly sourceColumns: readonly string[];
   /** Target columns written after the key, in order. */

@@ -118,6 +118,7 @@ function transformDecoded(row: CopyRow, out: CopyFieldWriter): string | null {
 
 /** `input_table(id, name, age)` -> `output_table(id, first_name, last_name, age)`. */
 export const splitNameTransform: RowTransform = Object.freeze({
+  id: 'name-split/1',
   sourceColumns: Object.freeze(['name', 'age']),
   targetColumns: Object.freeze([
     Object.freeze({ name: 'first_name', type: 'text' }),

@@ -1,30 +1,45 @@
-// Worker Lambda: wiring only. Config is parsed at cold start; the two connections (one COPYs out
-// while the other COPYs in) are opened once and reused across invocations. The chunks of a batch
-// are first copied in one transaction; if that fails they run one after another, so a failed record
-// is reported alone (ReportBatchItemFailures) without failing its batch-mates. Either way a worker
-// never holds more than CONNECTIONS_PER_WORKER connections.
+// Worker Lambda: wiring only. Config and the pipeline are loaded at cold start; the connections
+// (one to the source, one to the target: one COPYs out while the other COPYs in) are opened once
+// and reused across invocations. The chunks of a batch are first copied in one transaction; if
+// that fails they run one after another, so a failed record is reported alone
+// (ReportBatchItemFailures) without failing its batch-mates. Steps of a shadow refresh run alone.
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { CONNECTIONS_PER_WORKER, loadConfig } from '../shared/config.ts';
-import { openPool } from '../shared/db.ts';
+import { loadConfig, SOURCE_CONNECTIONS_PER_WORKER, TARGET_CONNECTIONS_PER_WORKER } from '../shared/config.ts';
 import { createLogger } from '../shared/log.ts';
 import { emitChunkMetrics } from '../shared/metrics.ts';
-import { preparePipeline } from '../shared/pipeline.ts';
-import { splitNameTransform } from '../transform/split-name-transform.ts';
+import { createSqsClient, sendAll } from '../shared/queue.ts';
+import { openPipeline } from '../pipeline/open-pipeline.ts';
 import type { ChunkContext, ChunkResult } from './copy-chunk.ts';
-import { processChunkRecord, processChunkRecordsTogether } from './process-record.ts';
+import { sendDueSteps } from '../shadow/send-steps.ts';
+import type { StepContext } from '../shadow/run-step.ts';
+import { processChunkRecordsTogether, processRecord } from './process-record.ts';
 
 const config = loadConfig();
 const log = createLogger('pg-fanout-worker', config.logLevel);
 const processor = new BatchProcessor(EventType.SQS);
-let context: Promise<ChunkContext> | undefined;
+const sqs = config.queueUrl === undefined ? undefined : createSqsClient(config);
+let context: Promise<ChunkContext & StepContext> | undefined;
 
-function chunkContext(): Promise<ChunkContext> {
+function workContext(): Promise<ChunkContext & StepContext> {
   context ??= (async () => {
-    const pool = await openPool(config.database, { max: CONNECTIONS_PER_WORKER, applicationName: 'pg-fanout-worker' });
-    const tables = await preparePipeline(pool, config, splitNameTransform, { createTarget: true });
-    return { pool, tables, transform: splitNameTransform };
+    const opened = await openPipeline(config, {
+      applicationName: 'pg-fanout-worker', sourceConnections: SOURCE_CONNECTIONS_PER_WORKER, targetConnections: TARGET_CONNECTIONS_PER_WORKER,
+    });
+    const send = sqs === undefined ? undefined : (messages: { id: string; body: string }[]) => sendAll(sqs, config.queueUrl!, messages);
+    return {
+      source: opened.source,
+      target: opened.target,
+      pipeline: opened.pipeline,
+      engine: opened.engine,
+      sameDatabase: opened.sameDatabase,
+      maxChunkRows: 2 * config.backpressure.chunkRows,
+      send,
+      pipelineName: opened.pipeline.name,
+      sendDue: send === undefined ? undefined : (runId: string) => sendDueSteps(opened.target, send, runId),
+      runs: new Map(),
+    };
   })().catch((error: unknown) => {
     context = undefined; // the next invocation tries again instead of caching the failure
     throw error;
@@ -32,15 +47,15 @@ function chunkContext(): Promise<ChunkContext> {
   return context;
 }
 
-// Connect and resolve the tables during init, so the first record does not wait for it; a failure
+// Connect and resolve the pipeline during init, so the first record does not wait for it; a failure
 // here is not fatal: the first invocation tries again and reports it.
-chunkContext().catch(() => undefined);
+workContext().catch(() => undefined);
 
 /** A batch of several chunks is first tried as one transaction; what it did not complete goes record by record. */
 async function copyBatchTogether(records: SQSRecord[], attemptsCounted: Set<string>): Promise<Map<string, ChunkResult>> {
   if (records.length < 2) return new Map();
   try {
-    return await processChunkRecordsTogether(await chunkContext(), records, attemptsCounted);
+    return await processChunkRecordsTogether(await workContext(), records, attemptsCounted);
   } catch (error) {
     log.warn('batch transaction failed and rolled back; copying its chunks one by one', { records: records.length, error });
     return new Map();
@@ -49,16 +64,23 @@ async function copyBatchTogether(records: SQSRecord[], attemptsCounted: Set<stri
 
 async function recordHandler(record: SQSRecord, copiedWithBatch: ChunkResult | undefined, attemptCounted: boolean): Promise<void> {
   try {
-    const result = copiedWithBatch ?? (await processChunkRecord(await chunkContext(), record, config.backpressure.maxReceiveCount, { attemptCounted }));
-    log.info(result.skipped ? 'chunk already done' : 'chunk committed', { ...result, messageId: record.messageId });
-    if (!result.skipped && config.emitMetrics) emitChunkMetrics(result);
+    const ctx = await workContext();
+    const result = copiedWithBatch === undefined
+      ? await processRecord(ctx, record, config.backpressure.maxReceiveCount, { attemptCounted })
+      : { kind: 'chunk' as const, ...copiedWithBatch };
+    if (result.kind === 'step') {
+      log.info(result.skipped ? 'step already done' : 'step done', { ...result, pipeline: ctx.pipelineName, messageId: record.messageId });
+      return;
+    }
+    log.info(result.skipped ? 'chunk already done' : 'chunk committed', { ...result, pipeline: ctx.pipelineName, messageId: record.messageId });
+    if (!result.skipped && config.emitMetrics) emitChunkMetrics({ ...result, pipeline: ctx.pipelineName });
   } catch (error) {
-    log.error('chunk failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, error });
+    log.error('record failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, error });
     throw error;
   }
 }
 
-// A chunk that fails is reported as a batch item failure even when it is the whole batch: the
+// A record that fails is reported as a batch item failure even when it is the whole batch: the
 // invocation itself succeeds, so the Errors metric (and its alarm) means crashes and timeouts only.
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event: SQSEvent, lambdaContext: Context) => {
   const attemptsCounted = new Set<string>();

@@ -1,6 +1,7 @@
-// Holds a chunk's reject lines (COPY text for etl.rejects) until the target COPY has finished and
-// the connection is free for a second COPY. Memory stays bounded: past a few MB it spills to a
-// temporary file, so a chunk whose every row is rejected cannot exhaust a 256 MB Lambda.
+// Holds COPY text a chunk cannot send yet — its rejects, the lines of its second and further
+// targets, all of an incremental chunk's lines — until the connection is free for that COPY (one
+// connection runs one COPY at a time). Memory stays bounded: past a few MB it spills to a temporary
+// file, so a chunk whose every row is rejected cannot exhaust a 256 MB Lambda.
 import { createReadStream, createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,19 @@ import { finished } from 'node:stream/promises';
 
 const MEMORY_LIMIT_BYTES = 4 * 1024 * 1024;
 
-export class RejectSpool {
+export class Spool {
+  /** Bytes held in memory before spilling to a file. */
+  static readonly MEMORY_LIMIT_BYTES = MEMORY_LIMIT_BYTES;
   #chunks: Buffer[] = [];
   #bytes = 0;
   #file: { dir: string; path: string; stream: WriteStream } | undefined;
 
   get isEmpty(): boolean {
     return this.#bytes === 0;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Called synchronously from the transform stream; `lines` may be reused by the caller, so copy. */

@@ -1,0 +1,76 @@
+// Reads what planning needs from the source, read-only, in one REPEATABLE READ snapshot: that
+// snapshot itself (the next incremental run's baseline), the chunk-start keys, and the highest key.
+// Small tables (and append runs' new keys) get an exact pass: every chunkRows-th key in key order.
+// Big tables get boundaries from a page sample (TABLESAMPLE SYSTEM), which reads a fraction of a
+// percent of the table whatever its size; a chunk that comes out too big is split by its worker.
+import { inTransaction, sqlLiteral, type PoolClient } from '../shared/db.ts';
+import { keyExpression, keyLiteralSql, type KeyValue } from '../shared/keys.ts';
+import type { ResolvedPipeline } from '../pipeline/resolve-pipeline.ts';
+import { sampleFraction } from './plan.ts';
+
+export interface SourcePlan {
+  /** `pg_current_snapshot()` of the planning read: taken before any chunk reads. */
+  readonly snapshot: string;
+  readonly totalRows: bigint;
+  /** Boundaries every `rowsPerChunk` rows exactly (true), or estimated from a sample. */
+  readonly exact: boolean;
+  readonly rowsPerChunk: bigint;
+  readonly chunkStarts: readonly KeyValue[];
+  /** The highest key (the next append run starts above it); null for an empty table. */
+  readonly maxKey: KeyValue | null;
+}
+
+/** Tables estimated below this many rows are planned exactly (a pass over the key index costs ~25 ms per 100,000 keys). */
+export const EXACT_PLAN_BELOW_ROWS = 250_000;
+
+export async function planSource(
+  client: PoolClient,
+  p: ResolvedPipeline,
+  chunkRows: number,
+  options: { above?: KeyValue | null; exactBelowRows?: number } = {},
+): Promise<SourcePlan> {
+  const key = keyExpression(p.key);
+  const above = options.above ?? null;
+  const where = above === null ? '' : `WHERE ${key} > ${keyLiteralSql(p.key, above, sqlLiteral)}`;
+  const orderBy = p.key.columns.join(', ');
+  const row = (r: Record<string, unknown>): KeyValue => p.key.columns.map((_, i) => r[`k${i}`] as string);
+  const keyAliases = p.key.columns.map((c, i) => `${c}::text AS k${i}`).join(', ');
+  return inTransaction(client, async () => {
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s')).rows[0]!.s;
+    const stats = (await client.query<{ rows: number; pages: number }>(
+      `SELECT c.reltuples::float8 AS rows, (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages
+         FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      [p.source.sql],
+    )).rows[0] ?? { rows: -1, pages: 0 };
+    const max = (await client.query(`SELECT ${keyAliases} FROM ${p.source.sql} ${where} ORDER BY ${p.key.columns.map((c) => `${c} DESC`).join(', ')} LIMIT 1`)).rows[0];
+    const maxKey = max === undefined ? null : row(max);
+    const estimated = stats.rows >= 0 ? stats.rows : stats.pages * 50;
+    if (above !== null || estimated < (options.exactBelowRows ?? EXACT_PLAN_BELOW_ROWS) || maxKey === null) {
+      const total = (await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${p.source.sql} ${where}`)).rows[0]!.n;
+      const starts = await client.query(
+        `SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')} FROM (
+           SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn FROM ${p.source.sql} ${where}) s
+          WHERE rn % ${chunkRows} = 1 AND rn > 1 ORDER BY rn`,
+      );
+      return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey };
+    }
+    const fraction = sampleFraction(estimated, stats.pages, chunkRows);
+    const every = Math.max(1, Math.round(chunkRows * fraction));
+    const sampled = await client.query(
+      `WITH sample AS (SELECT ${p.key.columns.join(', ')} FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})),
+            ordered AS (SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn, count(*) OVER () AS n FROM sample)
+       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, n, rn FROM ordered WHERE rn % ${every} = 0 OR rn = 1 ORDER BY rn`,
+    );
+    const n = Number(sampled.rows[0]?.n ?? 0);
+    // The first sampled key starts no chunk: the first chunk is unbounded below.
+    const starts = sampled.rows.filter((r) => Number(r.rn) > 1).map(row);
+    return {
+      snapshot,
+      totalRows: BigInt(Math.round(n / fraction)),
+      exact: false,
+      rowsPerChunk: BigInt(Math.round(every / fraction)),
+      chunkStarts: starts,
+      maxKey,
+    };
+  }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+}

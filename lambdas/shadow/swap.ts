@@ -1,0 +1,72 @@
+// The swap step of a shadow full refresh: in one short transaction, every target of the pipeline
+// is replaced by its shadow table, now loaded and indexed. Readers see the old tables until it
+// commits and the new ones after: never a mix, never an empty table. The new tables get back what
+// the old ones had: constraint and index names, triggers, row-level security and its policies,
+// grants, owner, comment, replica identity, serial sequences, identity values, publications. Runs
+// inside the step's transaction (its ledger row locked), which commits it.
+import type { PoolClient } from '../shared/db.ts';
+import { sqlLiteral } from '../shared/db.ts';
+import { SchemaError } from '../shared/errors.ts';
+import type { SwapTarget } from './shadow-plan.ts';
+import { quoteIdent, readCarriedOver, readTargetObjectsHere } from './target-catalog.ts';
+
+/** How long the swap waits for readers' locks before it gives up this attempt (and retries). */
+export const SWAP_LOCK_TIMEOUT_MS = 10_000;
+
+export async function swapShadows(client: PoolClient, pipeline: string, runId: string, swaps: readonly SwapTarget[]): Promise<void> {
+  await client.query(`SET LOCAL lock_timeout = ${SWAP_LOCK_TIMEOUT_MS}`);
+  // Definitions read from here on name every object with its schema.
+  await client.query('SET LOCAL search_path = pg_catalog');
+  const ordered = [...swaps].sort((a, b) => `${a.schema}.${a.table}`.localeCompare(`${b.schema}.${b.table}`));
+  for (const s of ordered) {
+    const shadow = `${quoteIdent(s.schema)}.${quoteIdent(s.shadow)}`;
+    const exists = await client.query(`SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [s.schema, s.table]);
+    if (exists.rowCount! > 0) await client.query(`LOCK TABLE ${quoteIdent(s.schema)}.${quoteIdent(s.table)} IN ACCESS EXCLUSIVE MODE`);
+    await client.query(`LOCK TABLE ${shadow} IN ACCESS EXCLUSIVE MODE`);
+  }
+  for (const s of ordered) await swapOne(client, s);
+  await client.query(`DELETE FROM etl.rejects WHERE pipeline = $1 AND run_id <> $2`, [pipeline, runId]);
+}
+
+async function swapOne(client: PoolClient, s: SwapTarget): Promise<void> {
+  const target = `${quoteIdent(s.schema)}.${quoteIdent(s.table)}`;
+  const shadow = `${quoteIdent(s.schema)}.${quoteIdent(s.shadow)}`;
+  // A target dropped during the refresh has nothing left to carry over: the new table takes its place.
+  const old = await readTargetObjectsHere(client, s.schema, s.table);
+  if (old !== undefined && !s.replaces) {
+    throw new SchemaError(`${target} was created while the full refresh built its replacement: nothing was swapped; run the refresh again.`);
+  }
+  const carried = old === undefined ? undefined : await readCarriedOver(client, old.oid);
+  if (old !== undefined) {
+    if (old.dependents.length > 0) {
+      throw new SchemaError(
+        `${target} cannot be replaced: ${old.dependents.join('; ')} came to depend on it during the refresh. Nothing was swapped; ` +
+          'drop or re-point them and run the refresh again, or run it with --in-place.',
+      );
+    }
+    for (const o of carried!.ownedSequences) await client.query(`ALTER SEQUENCE ${o.sequence} OWNED BY ${shadow}.${quoteIdent(o.column)}`);
+    await client.query(`DROP TABLE ${target}`);
+  }
+  await client.query(`ALTER TABLE ${shadow} RENAME TO ${quoteIdent(s.table)}`);
+  const here = (sql: string) => sql.replaceAll('%T', target);
+  for (const action of s.actions) await client.query(here(action));
+  if (carried === undefined) return;
+  for (const trigger of carried.triggers) await client.query(trigger);
+  for (const policy of carried.policies) await client.query(here(policy));
+  if (carried.rowSecurity.enabled) await client.query(`ALTER TABLE ${target} ENABLE ROW LEVEL SECURITY`);
+  if (carried.rowSecurity.forced) await client.query(`ALTER TABLE ${target} FORCE ROW LEVEL SECURITY`);
+  if (carried.comment !== null) await client.query(`COMMENT ON TABLE ${target} IS ${sqlLiteral(carried.comment)}`);
+  for (const grant of carried.grants) await client.query(here(grant));
+  if (carried.replicaIdentity.mode === 'f') await client.query(`ALTER TABLE ${target} REPLICA IDENTITY FULL`);
+  if (carried.replicaIdentity.mode === 'n') await client.query(`ALTER TABLE ${target} REPLICA IDENTITY NOTHING`);
+  if (carried.replicaIdentity.mode === 'i' && carried.replicaIdentity.index !== null) {
+    await client.query(`ALTER TABLE ${target} REPLICA IDENTITY USING INDEX ${quoteIdent(carried.replicaIdentity.index)}`);
+  }
+  for (const i of carried.identities) {
+    if (i.lastValue === null) continue;
+    await client.query(`SELECT setval(pg_get_serial_sequence($1, $2), $3::bigint, $4)`, [target, i.column, i.lastValue, i.isCalled]);
+  }
+  for (const pub of carried.publications) await client.query(`ALTER PUBLICATION ${quoteIdent(pub)} ADD TABLE ${target}`);
+  const owner = (await client.query<{ me: string }>('SELECT current_user AS me')).rows[0]?.me;
+  if (carried.owner !== '' && carried.owner !== owner) await client.query(`ALTER TABLE ${target} OWNER TO ${quoteIdent(carried.owner)}`);
+}
