@@ -155,7 +155,7 @@ interface CommonSpec<S extends Columns> extends PipelineOptions {
 export interface SingleTargetPipelineSpec<S extends Columns, T extends Columns> extends CommonSpec<S> {
   readonly target: TargetSpec<T>;
   /** Called for every source row: return the target row(s), `null` to filter it, or `reject(reason)`. */
-  transform(row: SourceRow<S>): RowsFor<T> | Reject;
+  transform(row: SourceRow<S>): NoInfer<RowsFor<T> | Reject>;
 }
 
 export type TargetSpecs = Readonly<Record<string, TargetSpec<Columns>>>;
@@ -164,7 +164,7 @@ export type RowsByTarget<TS extends TargetSpecs> = { readonly [N in keyof TS]?: 
 export interface MultiTargetPipelineSpec<S extends Columns, TS extends TargetSpecs> extends CommonSpec<S> {
   readonly targets: TS;
   /** Called for every source row: return rows by target name (absent = none), `null` to filter it, or `reject(reason)`. */
-  transform(row: SourceRow<S>): RowsByTarget<TS> | null | Reject;
+  transform(row: SourceRow<S>): NoInfer<RowsByTarget<TS> | null | Reject>;
 }
 
 /** A checked, frozen pipeline definition: what a pipeline module exports. */
@@ -178,10 +178,20 @@ export interface PipelineDefinition {
  * `columns`, so a misspelt column is a type error in your editor. Throws a `ConfigError` naming the
  * field when the definition is malformed.
  */
-export function definePipeline<const S extends Columns, const T extends Columns>(spec: SingleTargetPipelineSpec<S, T>): PipelineDefinition;
-export function definePipeline<const S extends Columns, const TS extends TargetSpecs>(spec: MultiTargetPipelineSpec<S, TS>): PipelineDefinition;
-export function definePipeline(spec: SingleTargetPipelineSpec<Columns, Columns> | MultiTargetPipelineSpec<Columns, TargetSpecs>): PipelineDefinition {
+export function definePipeline<const S extends Columns, const T extends Columns = never, const TS extends TargetSpecs = never>(spec: PipelineInput<S, T, TS>): PipelineDefinition {
   return Object.freeze({ kind: 'pg-fanout pipeline' as const, spec: normalizeDefinition(spec as unknown as Record<string, unknown>) });
+}
+
+/** What `definePipeline` takes: one `target` (the transform returns rows) or `targets` by name (it returns rows by name). */
+export interface PipelineInput<S extends Columns, T extends Columns, TS extends TargetSpecs> extends CommonSpec<S> {
+  readonly target?: TargetSpec<T>;
+  readonly targets?: TS;
+  /**
+   * Called for every source row. With `target`: return the target row(s), `null` to filter the
+   * row out, or `reject(reason)`. With `targets`: rows by target name (absent = none), `null` or
+   * `reject(reason)`.
+   */
+  transform(row: SourceRow<S>): NoInfer<[TS] extends [never] ? RowsFor<T> | Reject : RowsByTarget<TS> | null | Reject>;
 }
 
 export function isPipelineDefinition(value: unknown): value is PipelineDefinition {
