@@ -51,3 +51,16 @@ export function baselineUsable(baseline: string, now: string): boolean {
   if (b.xmin > n.xmax) return false;
   return n.xmax - b.xmin < MAX_BASELINE_DISTANCE;
 }
+
+const INT32 = 2 ** 31;
+
+/**
+ * What `age(xmin) BETWEEN 0 AND age(baseline)` computes in SQL (`age()` is the current id minus
+ * the given one, as a signed 32-bit number), on 32-bit ids: whether a row version counts as
+ * changed since the baseline. The unit tests hold it to the 64-bit truth.
+ */
+export function changedSince(xmin32: number, baseline32: number, current32: number): boolean {
+  const age = (x: number) => (x < 3 ? INT32 - 1 : (((current32 - x) % 2 ** 32) + 2 ** 32 + INT32) % 2 ** 32 - INT32);
+  const a = age(xmin32);
+  return a >= 0 && a <= age(baseline32);
+}
