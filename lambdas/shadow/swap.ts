@@ -48,6 +48,15 @@ async function swapOne(client: PoolClient, s: SwapTarget): Promise<void> {
     await client.query(`DROP TABLE ${target}`);
   }
   await client.query(`ALTER TABLE ${shadow} RENAME TO ${quoteIdent(s.table)}`);
+  // Identity sequences were created with the shadow table's name: they take the target's.
+  const named = await client.query<{ name: string }>(
+    `SELECT s.relname AS name FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+      WHERE d.refobjid = $1::regclass AND d.refclassid = 'pg_class'::regclass AND starts_with(s.relname, $2)`,
+    [target, `${s.shadow}_`],
+  );
+  for (const { name } of named.rows) {
+    await client.query(`ALTER SEQUENCE ${quoteIdent(s.schema)}.${quoteIdent(name)} RENAME TO ${quoteIdent(s.table + name.slice(s.shadow.length))}`);
+  }
   const here = (sql: string) => sql.replaceAll('%T', target);
   for (const action of s.actions) await client.query(here(action));
   if (carried === undefined) return;
@@ -62,9 +71,15 @@ async function swapOne(client: PoolClient, s: SwapTarget): Promise<void> {
   if (carried.replicaIdentity.mode === 'i' && carried.replicaIdentity.index !== null) {
     await client.query(`ALTER TABLE ${target} REPLICA IDENTITY USING INDEX ${quoteIdent(carried.replicaIdentity.index)}`);
   }
+  // The new identity sequence has counted the rows loaded; it continues from the larger of that and the old one.
   for (const i of carried.identities) {
     if (i.lastValue === null) continue;
-    await client.query(`SELECT setval(pg_get_serial_sequence($1, $2), $3::bigint, $4)`, [target, i.column, i.lastValue, i.isCalled]);
+    const seq = (await client.query<{ s: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS s`, [target, i.column])).rows[0]?.s;
+    if (seq == null) continue;
+    const old = BigInt(i.lastValue) - (i.isCalled ? 0n : 1n);
+    const now = (await client.query<{ v: string }>(`SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS v FROM ${seq}`)).rows[0]!.v;
+    const next = old > BigInt(now) ? old : BigInt(now);
+    if (next >= 1n) await client.query(`SELECT setval($1::regclass, $2::bigint, true)`, [seq, next.toString()]);
   }
   for (const pub of carried.publications) await client.query(`ALTER PUBLICATION ${quoteIdent(pub)} ADD TABLE ${target}`);
   const owner = (await client.query<{ me: string }>('SELECT current_user AS me')).rows[0]?.me;

@@ -56,13 +56,20 @@ export async function readTargetObjectsHere(client: PoolClient, schema: string, 
     );
     const row = t.rows[0];
     if (row === undefined) return undefined;
+    // Objects of the table itself (its constraints, policies, triggers, defaults, indexes, statistics)
+    // depend on its columns too: they are carried over. Everything else is in the way.
     const deps = await client.query<{ what: string }>(
-      `SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+      `SELECT DISTINCT regexp_replace(pg_describe_object(d.classid, d.objid, d.objsubid), '^rule _RETURN on ', '') AS what
          FROM pg_depend d
         WHERE d.deptype = 'n'
           AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = $1::oid)
             OR (d.refclassid = 'pg_type'::regclass AND d.refobjid = (SELECT reltype FROM pg_class WHERE oid = $1::oid)))
-          AND NOT (d.classid = 'pg_class'::regclass AND d.objid = $1::oid)
+          AND NOT (d.classid = 'pg_class'::regclass AND (d.objid = $1::oid OR d.objid IN (SELECT indexrelid FROM pg_index WHERE indrelid = $1::oid)))
+          AND NOT (d.classid = 'pg_constraint'::regclass AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = $1::oid))
+          AND NOT (d.classid = 'pg_policy'::regclass AND d.objid IN (SELECT oid FROM pg_policy WHERE polrelid = $1::oid))
+          AND NOT (d.classid = 'pg_trigger'::regclass AND d.objid IN (SELECT oid FROM pg_trigger WHERE tgrelid = $1::oid))
+          AND NOT (d.classid = 'pg_attrdef'::regclass AND d.objid IN (SELECT oid FROM pg_attrdef WHERE adrelid = $1::oid))
+          AND NOT (d.classid = 'pg_statistic_ext'::regclass AND d.objid IN (SELECT oid FROM pg_statistic_ext WHERE stxrelid = $1::oid))
         ORDER BY 1`,
       [row.oid],
     );
