@@ -79,8 +79,8 @@ describe('incremental runs during OLTP writes', () => {
     await runUntilQuiet(env);
     const check = await exact(db);
     const late = await db.query(`SELECT count(*)::int AS n FROM input_table WHERE id > 30000`);
-    assert.ok(late.rows[0].n > 100, 'the writers inserted rows');
-    assert.equal(check.checked, (await db.query('SELECT count(*)::int AS n FROM input_table')).rows[0].n);
+    assert.ok(late.rows[0]!.n > 100, 'the writers inserted rows');
+    assert.equal(check.checked, (await db.query('SELECT count(*)::int AS n FROM input_table')).rows[0]!.n);
   });
 
   test('a worker killed and a backend terminated during incremental runs: still exact', async () => {
@@ -106,7 +106,7 @@ describe('incremental runs during OLTP writes', () => {
 
     const terminated = startCli(RUN, env);
     const pid = await waitFor('a loading backend mid-COPY', async () => (await db.query(copies)).rows[0]?.pid as number | undefined);
-    assert.equal((await db.query('SELECT pg_terminate_backend($1) AS ok', [pid])).rows[0].ok, true);
+    assert.equal((await db.query('SELECT pg_terminate_backend($1) AS ok', [pid])).rows[0]!.ok, true);
     const t = await terminated.done;
     assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
 
@@ -114,6 +114,6 @@ describe('incremental runs during OLTP writes', () => {
     await runUntilQuiet(env);
     await exact(db);
     const retried = await db.query(`SELECT count(*)::int AS n FROM etl.chunks c JOIN etl.runs r USING (run_id) WHERE r.mode = 'incremental' AND c.attempts > 1`);
-    assert.ok(retried.rows[0].n >= 2, 'the interrupted chunks were attempted again');
+    assert.ok(retried.rows[0]!.n >= 2, 'the interrupted chunks were attempted again');
   });
 });

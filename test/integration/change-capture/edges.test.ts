@@ -20,7 +20,7 @@ describe('incremental runs at the edges', () => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  const count = async (sql: string) => (await db.query(sql)).rows[0].n as number;
+  const count = async (sql: string) => (await db.query(sql)).rows[0]!.n as number;
   before(async () => {
     db = await createTestDatabase();
     env = { DATABASE_URL: db.url };

@@ -46,13 +46,13 @@ describe('full refresh into shadow tables', () => {
   test('a reader sees the old content until the swap and the new after it: never a mix, never empty', async () => {
     assert.equal((await runCli(FULL, env)).code, 0);
     await db.query('UPDATE input_table SET age = age + 1000');
-    const written = (await db.query(`SELECT count(*)::int AS n FROM output_table`)).rows[0].n as number;
+    const written = (await db.query(`SELECT count(*)::int AS n FROM output_table`)).rows[0]!.n as number;
     const { done } = startCli(FULL, env);
     let finished = false;
     void done.then(() => (finished = true));
     const seen = { old: 0, new: 0 };
     while (!finished) {
-      const r = (await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE age >= 1000)::int AS fresh FROM output_table`)).rows[0];
+      const r = (await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE age >= 1000)::int AS fresh FROM output_table`)).rows[0]!;
       assert.equal(r.n, written, 'the target always holds a whole table');
       assert.ok(r.fresh === 0 || r.fresh === r.n, `a mix: ${r.fresh} of ${r.n} rows new`);
       if (r.fresh === 0) seen.old += 1;
@@ -62,7 +62,7 @@ describe('full refresh into shadow tables', () => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(seen.old > 5, `the reader saw the old content while the refresh ran (${JSON.stringify(seen)})`);
     await exact(db);
-    assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE age < 1000`)).rows[0].n, 0);
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE age < 1000`)).rows[0]!.n, 0);
   });
 
   test('grants, owner, comment, defaults, sequences, CHECK, index names, triggers and row-level security survive', async () => {
@@ -81,7 +81,7 @@ describe('full refresh into shadow tables', () => {
     const r = await runCli(FULL, env);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     await exact(db);
-    const q = async (sql: string) => (await db.query(sql)).rows[0];
+    const q = async (sql: string) => (await db.query(sql)).rows[0]!;
     assert.equal((await q(`SELECT has_table_privilege('pgf_reader', 'output_table', 'SELECT') AS ok`)).ok, true);
     assert.equal((await q(`SELECT has_column_privilege('pgf_reader', 'output_table', 'age', 'UPDATE') AS ok`)).ok, true);
     assert.equal((await q(`SELECT obj_description('output_table'::regclass, 'pg_class') AS c`)).c, 'people, split');
@@ -108,8 +108,8 @@ describe('full refresh into shadow tables', () => {
     const r = await runCli(FULL, env);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /public\.output_table cannot be replaced by a new table: constraint child_id_fkey on table public\.child; view public\.v_people depend on it .*Nothing was changed\. .*run it with --in-place/);
-    assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE age >= 1000`)).rows[0].n, 0);
-    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'output_table_pgf_%'`)).rows[0].n, 0);
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE age >= 1000`)).rows[0]!.n, 0);
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'output_table_pgf_%'`)).rows[0]!.n, 0);
     const inPlace = await runCli([...FULL, '--in-place'], env);
     assert.equal(inPlace.code, 0, `${inPlace.stdout}\n${inPlace.stderr}`);
     assert.match(inPlace.stdout, /full refresh in place/);
@@ -119,13 +119,13 @@ describe('full refresh into shadow tables', () => {
   test('a unique index that cannot be built fails the run with the reason; the old target is untouched', async () => {
     assert.equal((await runCli(FULL, env)).code, 0);
     await db.query(`CREATE UNIQUE INDEX one_per_name ON output_table (first_name, last_name)`);
-    const before = (await db.query(`SELECT count(*)::int AS n, sum(age)::int AS s FROM output_table`)).rows[0];
+    const before = (await db.query(`SELECT count(*)::int AS n, sum(age)::int AS s FROM output_table`)).rows[0]!;
     await db.query(`UPDATE input_table SET name = 'Twin Twin', age = age + 1000 WHERE id IN (7, 8)`);
     const r = await runCli(FULL, env);
     assert.equal(r.code, 1);
     assert.match(`${r.stdout}\n${r.stderr}`, /failed: .*index one_per_name of public\.output_table failed: could not create unique index "pgf_[0-9a-f]+_\d+"/);
-    assert.deepEqual((await db.query(`SELECT count(*)::int AS n, sum(age)::int AS s FROM output_table`)).rows[0], before, 'the old target is untouched');
-    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'one_per_name'`)).rows[0].n, 1);
+    assert.deepEqual((await db.query(`SELECT count(*)::int AS n, sum(age)::int AS s FROM output_table`)).rows[0]!, before, 'the old target is untouched');
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'one_per_name'`)).rows[0]!.n, 1);
   });
 
   test('a worker killed and a backend terminated mid-COPY into the shadow tables: exact', async () => {
@@ -141,7 +141,7 @@ describe('full refresh into shadow tables', () => {
     const r = await killed.done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const retried = await db.query(`SELECT count(*)::int AS n FROM etl.chunks c JOIN etl.runs r USING (run_id) WHERE r.status = 'completed' AND r.refresh = 'shadow' AND c.attempts > 1`);
-    assert.ok(retried.rows[0].n >= 1, 'interrupted chunks were attempted again');
+    assert.ok(retried.rows[0]!.n >= 1, 'interrupted chunks were attempted again');
     await exact(db);
   });
 });
