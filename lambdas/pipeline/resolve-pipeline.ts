@@ -160,7 +160,12 @@ export async function resolvePipeline(
       primaryKey: t.primaryKey,
     });
   }
-  const key = { names: spec.source.key, columns: keyColumns.map((c) => c.sql), types: keyColumns.map((c) => c.castType) };
+  const key = {
+    names: spec.source.key,
+    columns: keyColumns.map((c) => c.sql),
+    types: keyColumns.map((c) => c.castType),
+    collations: spec.source.key.map((k) => catalog.get(k)!.collation),
+  };
   const pipelineName = spec.nameFromTables ? `${sourceTable.display} -> ${targets.map((t) => t.table.display).join(', ')}` : spec.name;
   return { spec, name: pipelineName, fingerprint: fingerprintOf(spec, ordered, targets), source: sourceTable, sourceColumns: ordered, key, targets };
 }
@@ -198,6 +203,8 @@ interface ColumnInfo {
   bareType: string;
   /** For a domain, its base type (with modifier). */
   baseType: string | null;
+  /** The column's collation, quoted and qualified, when it is not the type's default. */
+  collation: string | null;
   notNull: boolean;
   /** NOT NULL with no default, identity or generation: a COPY that leaves it out fails. */
   required: boolean;
@@ -230,6 +237,9 @@ async function columnsOf(client: PoolClient, oid: number): Promise<Map<string, C
   const { rows } = await client.query<ColumnInfo>(
     `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, pg_catalog.format_type(a.atttypid, NULL) AS "bareType",
             CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS "baseType",
+            (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_catalog.pg_collation co
+               JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+              WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation,
             a.attnotnull AS "notNull",
             a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' AS required,
             a.attgenerated <> '' AS generated,

@@ -8,6 +8,7 @@ import type { PoolClient } from '../shared/db.ts';
 import { SchemaError } from '../shared/errors.ts';
 import type { NewStep, RunTarget } from '../shared/ledger.ts';
 import type { ResolvedPipeline, ResolvedTarget } from '../pipeline/resolve-pipeline.ts';
+import { keyCollation } from '../pipeline/create-targets.ts';
 import { quoteIdent, readTargetObjects, type TargetObjects } from './target-catalog.ts';
 
 export interface IndexBuildSettings {
@@ -122,7 +123,7 @@ export async function createShadowTables(client: PoolClient, p: ResolvedPipeline
     const shadowSql = `${quoteIdent(rt.schema)}.${quoteIdent(rt.shadow)}`;
     const exists = await client.query(`SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [rt.schema, rt.table]);
     if (exists.rowCount === 0) {
-      const columns = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`).join(', ');
+      const columns = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${keyCollation(p, t, c.name)}${c.notNull ? ' NOT NULL' : ''}`).join(', ');
       await client.query(`CREATE TABLE IF NOT EXISTS ${shadowSql} (${columns})`);
       continue;
     }

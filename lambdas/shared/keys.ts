@@ -39,6 +39,17 @@ export interface KeySql {
   readonly columns: readonly string[];
   /** Type names for casting literals, e.g. `bigint`, `text`, `uuid` (no typmod: a cast to varchar(n) would truncate). */
   readonly types: readonly string[];
+  /**
+   * The source key columns' collations where not their type's default (quoted, e.g.
+   * `"pg_catalog"."en-x-icu"`): every range condition compares in them, so a target's or the
+   * rejects' copy of the key (in another collation) is cut at the same places as the source.
+   */
+  readonly collations?: readonly (string | null)[];
+}
+
+/** The key's columns (or another table's copy of them) compared in the source key's collations. */
+export function collated(key: KeySql, columns: readonly string[]): string[] {
+  return columns.map((c, i) => (key.collations?.[i] ? `(${c} COLLATE ${key.collations[i]})` : c));
 }
 
 /** `(a, b)` or `a`: the key as one comparable SQL value. */
@@ -59,7 +70,7 @@ export function keyLiteralSql(key: KeySql, value: KeyValue, quote: (text: string
  * `columns` names the key columns in another table (a target's source-key columns).
  */
 export function keyRangeSql(key: KeySql, range: KeyRange, quote: (text: string) => string, columns: readonly string[] = key.columns): string {
-  const expr = keyExpression(key, columns);
+  const expr = keyExpression(key, collated(key, columns));
   const parts: string[] = [];
   if (range.lo !== null) parts.push(`${expr} >= ${keyLiteralSql(key, range.lo, quote)}`);
   if (range.hi !== null) parts.push(`${expr} < ${keyLiteralSql(key, range.hi, quote)}`);

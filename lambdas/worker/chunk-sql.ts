@@ -2,7 +2,7 @@
 // statements go out in simple-query round trips and COPY, which take no parameters, so every value
 // in them is a literal quoted by sqlLiteral and cast to its column's type.
 import { sqlLiteral } from '../shared/db.ts';
-import { keyExpression, keyRangeSql, type KeyRange, type KeySql } from '../shared/keys.ts';
+import { collated, keyExpression, keyRangeSql, type KeyRange, type KeySql } from '../shared/keys.ts';
 import type { ResolvedPipeline } from '../pipeline/resolve-pipeline.ts';
 
 /** A table a chunk writes: a live target or its shadow, with the columns written in order. */
@@ -75,7 +75,7 @@ export function deleteRejectsInRangeSql(pipeline: string, key: KeySql, range: Ke
  * the key's types): the old rows of changed source rows.
  */
 export function deleteKeysSql(table: LoadTable, key: KeySql): string {
-  return `DELETE FROM ${table.sql} WHERE ${keyExpression(key, table.sourceKeySql)} IN (${unnestKeys(key)})`;
+  return `DELETE FROM ${table.sql} WHERE ${keyExpression(key, collated(key, table.sourceKeySql))} IN (${unnestKeys(key)})`;
 }
 
 /** Deletes a pipeline's rejects for the keys `$2…` (text arrays, one per key column). */
@@ -95,7 +95,7 @@ function unnestKeys(key: KeySql, firstParam = 1): string {
  * no longer exists (a merge anti-join of two index scans).
  */
 export function deleteVanishedSql(p: ResolvedPipeline, table: LoadTable, range: KeyRange): string {
-  const t = keyExpression(p.key, table.sourceKeySql.map((c) => `t.${c}`));
+  const t = keyExpression(p.key, collated(p.key, table.sourceKeySql.map((c) => `t.${c}`)));
   const s = keyExpression(p.key, p.key.columns.map((c) => `s.${c}`));
   return `DELETE FROM ${table.sql} t WHERE ${keyRangeSql(p.key, range, sqlLiteral, table.sourceKeySql.map((c) => `t.${c}`))}
             AND NOT EXISTS (SELECT FROM ${p.source.sql} s WHERE ${s} = ${t})`;
@@ -103,7 +103,7 @@ export function deleteVanishedSql(p: ResolvedPipeline, table: LoadTable, range: 
 
 /** The same for the pipeline's rejects. */
 export function deleteVanishedRejectsSql(p: ResolvedPipeline, range: KeyRange): string {
-  const r = keyExpression(p.key, rejectKeyColumns(p.key));
+  const r = keyExpression(p.key, collated(p.key, rejectKeyColumns(p.key)));
   const s = keyExpression(p.key, p.key.columns.map((c) => `s.${c}`));
   return `DELETE FROM etl.rejects WHERE pipeline = ${sqlLiteral(p.name)} AND ${keyRangeSql(p.key, range, sqlLiteral, rejectKeyColumns(p.key))}
             AND NOT EXISTS (SELECT FROM ${p.source.sql} s WHERE ${s} = ${r})`;
