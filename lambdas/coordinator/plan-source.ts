@@ -54,21 +54,33 @@ export async function planSource(
       );
       return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey };
     }
+    // Each sampled page stands for its rows by its first key (in key order), so the sort is over
+    // pages, not rows; its row count weighs it.
     const fraction = sampleFraction(estimated, stats.pages, chunkRows);
-    const every = Math.max(1, Math.round(chunkRows * fraction));
+    const keys = p.key.columns.join(', ');
     const sampled = await client.query(
-      `WITH sample AS (SELECT ${p.key.columns.join(', ')} FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})),
-            ordered AS (SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn, count(*) OVER () AS n FROM sample)
-       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, n, rn FROM ordered WHERE rn % ${every} = 0 OR rn = 1 ORDER BY rn`,
+      `WITH sample AS (SELECT ${keys}, (ctid::text::point)[0] AS page FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})),
+            pages AS (SELECT DISTINCT ON (page) ${keys}, count(*) OVER (PARTITION BY page) AS rows FROM sample ORDER BY page, ${orderBy}),
+            ordered AS (SELECT ${keyAliases}, sum(rows) OVER (ORDER BY ${orderBy}) AS upto, rows FROM pages)
+       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, upto::float8 AS upto, rows::float8 AS rows FROM ordered ORDER BY upto`,
     );
-    const n = Number(sampled.rows[0]?.n ?? 0);
-    // The first sampled key starts no chunk: the first chunk is unbounded below.
-    const starts = sampled.rows.filter((r) => Number(r.rn) > 1).map(row);
+    const sampledRows = sampled.rows.length === 0 ? 0 : Number(sampled.rows[sampled.rows.length - 1]!.upto);
+    // A page starts a chunk when the rows before it reach the next multiple of a chunk's share.
+    const perChunk = chunkRows * fraction;
+    const starts: KeyValue[] = [];
+    let next = perChunk;
+    for (const r of sampled.rows) {
+      const before = Number(r.upto) - Number(r.rows);
+      if (before >= next) {
+        starts.push(row(r));
+        next = before + perChunk;
+      }
+    }
     return {
       snapshot,
-      totalRows: BigInt(Math.round(n / fraction)),
+      totalRows: BigInt(Math.round(sampledRows / fraction)),
       exact: false,
-      rowsPerChunk: BigInt(Math.round(every / fraction)),
+      rowsPerChunk: BigInt(chunkRows),
       chunkStarts: starts,
       maxKey,
     };
