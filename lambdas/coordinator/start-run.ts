@@ -76,6 +76,9 @@ export async function startRun(deps: CoordinatorDeps, requested: RunMode, option
     notes.push(`run ${existing.runId} of the previous definition was cancelled`);
   }
 
+  // A failed full refresh's new tables wait for `resume`; a new run supersedes it: they go.
+  const abandoned = await withClient(deps.target, (c) => supersedeFailedRefreshes(c, p.name));
+  if (abandoned > 0) notes.push(`${abandoned} failed full refresh(es) of ${p.name} superseded: their new tables were dropped`);
   const decided = await withClient(deps.target, (c) => decideMode(c, deps, requested, options));
   if (decided.note !== undefined) notes.push(decided.note);
   const { mode, refresh, baseline, hwm } = decided;
@@ -124,6 +127,16 @@ export async function startRun(deps: CoordinatorDeps, requested: RunMode, option
     runId: run.runId, started: true, status: run.status, chunks: run.chunksTotal, enqueued, mode, refresh,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
+}
+
+async function supersedeFailedRefreshes(client: PoolClient, pipeline: string): Promise<number> {
+  const { rows } = await client.query<{ run_id: string; targets: RunTarget[] }>(
+    `UPDATE etl.runs SET status = 'cancelled', last_error = coalesce(last_error, '') || ' (superseded by a new run)'
+      WHERE pipeline = $1 AND status = 'failed' AND refresh = 'shadow' RETURNING run_id, targets`,
+    [pipeline],
+  );
+  for (const r of rows) await dropShadowTables(client, r.targets);
+  return rows.length;
 }
 
 interface Decided {
