@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeField } from '../lambdas/transform/copy-text.ts';
 import { createCopyTransform } from '../lambdas/transform/copy-transform-stream.ts';
+import { rawEngine } from '../lambdas/transform/raw-engine.ts';
 import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
 
 const rows = Number(process.argv[2] ?? 2_000_000);
@@ -63,7 +64,7 @@ for (let run = 1; run <= repeats; run++) {
   let outBytes = 0;
   let rejected = 0;
   const stream = createCopyTransform({
-    transform: splitNameTransform,
+    engine: rawEngine(splitNameTransform, () => '{}'),
     rejectPrefix: Buffer.from('bench\t'),
     onRejects: (lines) => {
       rejected += lines.length;
