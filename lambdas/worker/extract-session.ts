@@ -3,7 +3,7 @@
 // the keys for change capture) sees the same snapshot. Read-only: a role with SELECT on the source
 // table is enough, and a hot standby serves it.
 import { pipeline as streamPipeline, type Transform } from 'node:stream';
-import copyStreams from 'pg-copy-streams';
+import { copyOut } from './copy-out.ts';
 import { guardClient, type Pool, type PoolClient } from '../shared/db.ts';
 
 export class ExtractSession {
@@ -35,7 +35,7 @@ export class ExtractSession {
    * of rows PostgreSQL says it sent. A stream abandoned mid-way breaks the session.
    */
   async *through(sql: string, transform: Transform): AsyncGenerator<Buffer, number> {
-    const out = this.#client.query(copyStreams.to(sql));
+    const out = this.#client.query(copyOut(sql) as never) as unknown as ReturnType<typeof copyOut>;
     let finished = false;
     try {
       // Errors of the extract reach the loop through the transform, which the pipeline destroys with them.
@@ -50,7 +50,7 @@ export class ExtractSession {
 
   /** `COPY … TO STDOUT` as raw COPY text chunks. */
   async *copyOut(sql: string): AsyncGenerator<Buffer, number> {
-    const out = this.#client.query(copyStreams.to(sql));
+    const out = this.#client.query(copyOut(sql) as never) as unknown as ReturnType<typeof copyOut>;
     let finished = false;
     try {
       for await (const buf of out) yield buf as Buffer;
