@@ -222,8 +222,33 @@ export class CopyTransform extends Transform {
     this.#tailBytes += chunk.length - from;
   }
 
-  /** Transforms the whole rows in `buf[from, to)`; `buf[to - 1]` is a newline. */
+  /**
+   * Transforms the whole rows in `buf[from, to)`; `buf[to - 1]` is a newline. An engine with a fast
+   * path over many rows takes them while it can; a row it leaves goes through the general loop.
+   */
   #transformRows(buf: Buffer, from: number, to: number): void {
+    const engine = this.#engine;
+    if (engine.transformRows === undefined || this.#keys !== undefined || this.#sources !== undefined || this.#outs.length !== 1) {
+      this.#transformEachRow(buf, from, to);
+      return;
+    }
+    const counts = this.#counts;
+    let p = from;
+    while (p < to) {
+      if (counts.rowsRead < this.#maxRows) {
+        const r = engine.transformRows(buf, p, to, this.#outs, this.targetRows, this.#maxRows - counts.rowsRead);
+        counts.rowsRead += r.rows;
+        p = r.next;
+        if (p >= to) return;
+      }
+      const rowEnd = buf.indexOf(NEWLINE, p) + 1;
+      this.#transformEachRow(buf, p, rowEnd);
+      p = rowEnd;
+    }
+  }
+
+  /** The general loop: each row parsed into fields and handed to the engine. */
+  #transformEachRow(buf: Buffer, from: number, to: number): void {
     const fieldCount = this.#fieldCount;
     const lastField = fieldCount - 1;
     const row = this.#row;

@@ -21,6 +21,11 @@ export interface RowEngine {
    * nothing, or a reject reason — in which case whatever it wrote is discarded by the caller.
    */
   transformRow(row: CopyRow, outs: readonly CopyTextWriter[], counts: Float64Array): string | null;
+  /**
+   * Optional fast path for a single target: whole rows from `from` until one it leaves to
+   * `transformRow` (returning where), `to`, or `limit` rows; adds the lines written to counts[0].
+   */
+  transformRows?(buf: Buffer, from: number, to: number, outs: readonly CopyTextWriter[], counts: Float64Array, limit: number): { next: number; rows: number };
   /** The source row as JSON text for `etl.rejects.source_row`. */
   rejectJson(row: CopyRow): string;
 }

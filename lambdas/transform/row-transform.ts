@@ -42,4 +42,10 @@ export interface RowTransform {
    * or return the reason the row is rejected and write nothing.
    */
   transformRow(row: CopyRow, out: CopyFieldWriter): string | null;
+  /**
+   * Optional fast path over many rows at once (the key, then `sourceColumns`, each row written
+   * whole, key first): takes rows from `from` until one it leaves to `transformRow` (returning
+   * there), `to`, or `limit` rows. See `splitNameRows`.
+   */
+  transformRows?(buf: Buffer, from: number, to: number, out: import('./copy-text.ts').CopyTextWriter, limit: number): { next: number; rows: number };
 }

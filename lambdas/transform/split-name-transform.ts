@@ -1,7 +1,9 @@
 // The name split as a RowTransform on raw COPY bytes: (name, age) -> (first_name, last_name, age).
 // Names without escapes are split on their bytes; names with escapes are decoded and handed to
 // `splitName`, the reference, so both paths give the same answer.
-import { BACKSLASH, decodeFieldText, isNullField } from './copy-text.ts';
+import { BACKSLASH, type CopyTextWriter, decodeFieldText, isNullField, NEWLINE, TAB } from './copy-text.ts';
+
+const UPPER_N = 0x4e;
 import type { CopyFieldWriter, CopyRow, RowTransform } from './row-transform.ts';
 import { NAME_IS_EMPTY, NAME_IS_NULL, NAME_IS_WHITESPACE_ONLY, splitName } from './split-name.ts';
 
@@ -116,9 +118,102 @@ function transformDecoded(row: CopyRow, out: CopyFieldWriter): string | null {
   return null;
 }
 
+/**
+ * The fast path of the whole row loop, for rows `key TAB name TAB age NEWLINE` whose name has no
+ * backslash and is not blank: it finds the fields and splits the name in one pass over the bytes
+ * and writes the output line straight into the writer's buffer. It stops (returning where) at the
+ * first row it does not take — an escape, a blank or NULL name (a reject), a malformed row — so the
+ * caller runs that one row through the general path, and after `limit` rows.
+ */
+export function splitNameRows(buf: Buffer, from: number, to: number, out: CopyTextWriter, limit: number): { next: number; rows: number } {
+  out.reserve((to - from) + 64);
+  let ob = out.buf;
+  let o = out.pos;
+  let p = from;
+  let rows = 0;
+  while (p < to && rows < limit) {
+    const rowStart = p;
+    let b = buf[p]!;
+    while (b !== TAB) {
+      if (b === NEWLINE) return stop(out, o, rowStart, rows);
+      b = buf[++p]!;
+    }
+    const keyEnd = p;
+    const nameStart = ++p;
+    // One pass over the name: its tab, and whether any byte needs the careful path.
+    let plain = true;
+    b = buf[p]!;
+    while (b !== TAB) {
+      if (b === NEWLINE || b === BACKSLASH) plain = false;
+      if (b === NEWLINE) break;
+      b = buf[++p]!;
+    }
+    if (!plain || p === nameStart) return stop(out, o, rowStart, rows);
+    const nameEnd = p;
+    const ageStart = ++p;
+    b = buf[p]!;
+    while (b !== NEWLINE) {
+      if (b === TAB) return stop(out, o, rowStart, rows);
+      b = buf[++p]!;
+    }
+    const ageEnd = p++;
+
+    let i = nameStart;
+    let width = 0;
+    while (i < nameEnd && (width = whitespaceLength(buf, i, nameEnd)) !== 0) i += width;
+    if (i === nameEnd) return stop(out, o, rowStart, rows);
+    const firstStart = i;
+    while (i < nameEnd) {
+      const kind = BYTE_CLASS[buf[i]!]!;
+      if (kind === ORDINARY) i++;
+      else if (kind === SPACE || whitespaceLength(buf, i, nameEnd) !== 0) break;
+      else i++;
+    }
+    const firstEnd = i;
+    while (i < nameEnd && (width = whitespaceLength(buf, i, nameEnd)) !== 0) i += width;
+    const lastStart = i;
+    let lastEnd = i;
+    while (i < nameEnd) {
+      const kind = BYTE_CLASS[buf[i]!]!;
+      if (kind === ORDINARY) lastEnd = ++i;
+      else if (kind === SPACE) i++;
+      else if ((width = whitespaceLength(buf, i, nameEnd)) !== 0) i += width;
+      else lastEnd = ++i;
+    }
+
+    if (o + (p - rowStart) + 8 > ob.length) {
+      out.pos = o;
+      out.reserve((p - rowStart) + 8 + (to - p));
+      ob = out.buf;
+    }
+    for (let k = rowStart; k < keyEnd; k++) ob[o++] = buf[k]!;
+    ob[o++] = TAB;
+    for (let k = firstStart; k < firstEnd; k++) ob[o++] = buf[k]!;
+    ob[o++] = TAB;
+    if (lastEnd > lastStart) {
+      for (let k = lastStart; k < lastEnd; k++) ob[o++] = buf[k]!;
+    } else {
+      ob[o++] = BACKSLASH;
+      ob[o++] = UPPER_N;
+    }
+    ob[o++] = TAB;
+    for (let k = ageStart; k < ageEnd; k++) ob[o++] = buf[k]!;
+    ob[o++] = NEWLINE;
+    rows++;
+  }
+  out.pos = o;
+  return { next: p, rows };
+}
+
+function stop(out: CopyTextWriter, o: number, at: number, rows: number): { next: number; rows: number } {
+  out.pos = o;
+  return { next: at, rows };
+}
+
 /** `input_table(id, name, age)` -> `output_table(id, first_name, last_name, age)`. */
 export const splitNameTransform: RowTransform = Object.freeze({
   id: 'name-split/1',
+  transformRows: splitNameRows,
   sourceColumns: Object.freeze(['name', 'age']),
   targetColumns: Object.freeze([
     Object.freeze({ name: 'first_name', type: 'text' }),
