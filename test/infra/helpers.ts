@@ -62,11 +62,17 @@ function build(overrides: Record<string, unknown>, options: { bundle?: boolean }
   const outdir = mkdtempSync(join(tmpdir(), 'pg-fanout-cdk-'));
   const context: Record<string, unknown> = { ...CDK_JSON.context, ...overrides };
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
-  const app = new App({ outdir, context });
-  const settings = readSettings(app.node);
-  const stack = new PipelineStack(app, settings.stackName, { settings, pipeline: pipeline() });
-  const template = Template.fromStack(stack);
-  return { app, stack, template, outdir, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+  const dispose = () => rmSync(outdir, { recursive: true, force: true });
+  try {
+    const app = new App({ outdir, context });
+    const settings = readSettings(app.node);
+    const stack = new PipelineStack(app, settings.stackName, { settings, pipeline: pipeline() });
+    const template = Template.fromStack(stack);
+    return { app, stack, template, outdir, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
 }
 
 /** The one resource of `type` whose logical ID starts with `prefix`. */

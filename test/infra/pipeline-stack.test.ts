@@ -383,6 +383,14 @@ describe('the Lambda package', () => {
     assert.match(readFileSync(join(assetDir(ids.worker), 'index.mjs'), 'utf8'), /["']pg-native["']/);
   });
 
+  test('without -c pipeline bundles the handlers as they are: the built-in pipeline, no generated entry, no module', () => {
+    for (const id of [ids.worker, ids.coordinator]) {
+      const map = JSON.parse(readFileSync(join(assetDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      assert.ok(map.sources.some((s) => s.endsWith('lambdas/pipeline/builtin-name-split.ts')));
+      assert.equal(map.sources.some((s) => s.includes('pg-fanout-entries') || s.includes('test/fixtures/')), false, id);
+    }
+  });
+
   test('loads in Node.js as Lambda loads it: ESM imports, bundled CommonJS requires, exported handler', () => {
     for (const id of [ids.worker, ids.coordinator]) {
       const dir = assetDir(id);
