@@ -38,6 +38,11 @@ export interface BundledPipeline {
   readonly exportName: 'default' | 'pipeline';
   /** The definition's `name`: what the ledger, the logs and the metrics' `Pipeline` dimension call it. */
   readonly name: string;
+  /**
+   * The transform's source as Node.js reads the module, registered with the bundled definition: the
+   * ledger fingerprints a definition by it, and the minified text differs between the two bundles.
+   */
+  readonly transformSource: string;
 }
 
 /** Import the module as the local runtime would; a ConfigError (one line, naming the file and the fix) when it has no pipeline. */
@@ -47,7 +52,7 @@ export async function loadBundledPipeline(file: string): Promise<BundledPipeline
   if (loaded.spec.nameFromTables) {
     throw new ConfigError(`pipeline module ${file} exports the built-in pipeline: leave -c pipeline empty to run it.`);
   }
-  return Object.freeze({ file, exportName, name: loaded.spec.name });
+  return Object.freeze({ file, exportName, name: loaded.spec.name, transformSource: String(loaded.spec.transform) });
 }
 
 /**
@@ -74,10 +79,11 @@ export interface BundleEntries {
  * Write the entries that bundle `pipeline` into the worker and the coordinator. The registration is
  * its own module, imported before the handler: ES modules evaluate their imports in order before
  * their own body, and the worker's module scope starts loading the pipeline at once, so registering
- * in the entry's body would come too late.
+ * in the entry's body would come too late. It also hands over the transform's source as Node.js
+ * reads it (see BundledPipeline.transformSource).
  */
 export function writeBundleEntries(pipeline: BundledPipeline, dir: string = GENERATED_ENTRIES_DIR): BundleEntries {
-  const folder = join(dir, createHash('sha256').update(`${pipeline.file}\0${pipeline.exportName}`).digest('hex').slice(0, 16));
+  const folder = join(dir, createHash('sha256').update(`${pipeline.file}\0${pipeline.exportName}\0${pipeline.transformSource}`).digest('hex').slice(0, 16));
   const header = `// Generated at synth time by infra/pipeline-bundle.ts for ${pipeline.file}; not to be edited.\n`;
   const spec = (path: string) => JSON.stringify(path);
   writeIfChanged(
@@ -85,7 +91,7 @@ export function writeBundleEntries(pipeline: BundledPipeline, dir: string = GENE
     header +
       `import { ${pipeline.exportName} as definition } from ${spec(pipeline.file)};\n` +
       `import { registerBundledPipeline } from ${spec(LOAD_PIPELINE)};\n\n` +
-      'registerBundledPipeline(definition);\n',
+      `registerBundledPipeline(definition, ${JSON.stringify(pipeline.transformSource)});\n`,
   );
   const entry = (handler: string) => `${header}import './register-pipeline.ts';\n\nexport { handler } from ${spec(handler)};\n`;
   const worker = join(folder, 'worker.ts');

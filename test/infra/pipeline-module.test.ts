@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { GENERATED_ENTRIES_DIR, loadBundledPipeline, PROJECT_ROOT, writeBundleEntries } from '../../infra/pipeline-bundle.ts';
-import { ORDERS_PIPELINE_NAME } from '../fixtures/pipelines/orders.ts';
+import { GENERATED_ENTRIES_DIR, loadBundledPipeline, PROJECT_ROOT, writeBundleEntries, type BundledPipeline } from '../../infra/pipeline-bundle.ts';
+import ordersPipeline, { ORDERS_PIPELINE_NAME } from '../fixtures/pipelines/orders.ts';
 import { dashboardWidgets, ORDERS_PIPELINE, resourceId, synthPipeline, synthWithPipeline, type Synthesized } from './helpers.ts';
 
 let synth: Synthesized;
@@ -35,8 +35,11 @@ const sourcesOf = (id: string) =>
   (JSON.parse(readFileSync(join(assetDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources.map((s) => s.replaceAll('\\', '/'));
 
 describe('-c pipeline=FILE', () => {
-  test('loadBundledPipeline learns the module\'s name and where its definition is exported', async () => {
-    assert.deepEqual({ ...(await loadBundledPipeline(ORDERS_PIPELINE)) }, { file: ORDERS_PIPELINE, exportName: 'default', name: ORDERS_PIPELINE_NAME });
+  test('loadBundledPipeline learns the module\'s name, where its definition is exported and its transform as Node.js reads it', async () => {
+    const loaded = await loadBundledPipeline(ORDERS_PIPELINE);
+    assert.deepEqual({ ...loaded, transformSource: undefined }, { file: ORDERS_PIPELINE, exportName: 'default', name: ORDERS_PIPELINE_NAME, transformSource: undefined });
+    assert.equal(loaded.transformSource, String(ordersPipeline.spec.transform));
+    assert.match(loaded.transformSource, /^transform\(order\) \{\n {4}if \(order\.status === 'cancelled'\) return null;/);
   });
 
   test('both packages bundle the module and pg-fanout\'s API it imports; no bare "pg-fanout" import is left', () => {
@@ -86,11 +89,13 @@ describe('-c pipeline=FILE', () => {
 });
 
 describe('the generated entries', () => {
+  let orders: BundledPipeline;
+  before(async () => {
+    orders = await loadBundledPipeline(ORDERS_PIPELINE);
+  });
+
   test('live under the git-ignored cdk.out, register the pipeline in a module imported before the handler', () => {
-    const entries = writeBundleEntries(
-      { file: ORDERS_PIPELINE, exportName: 'default', name: ORDERS_PIPELINE_NAME },
-      GENERATED_ENTRIES_DIR,
-    );
+    const entries = writeBundleEntries(orders, GENERATED_ENTRIES_DIR);
     for (const entry of [entries.worker, entries.coordinator]) {
       assert.equal(relative(PROJECT_ROOT, entry).split(sep)[0], 'cdk.out');
       const lines = readFileSync(entry, 'utf8').split('\n').filter((l) => l.startsWith('import') || l.startsWith('export'));
@@ -99,14 +104,18 @@ describe('the generated entries', () => {
       assert.deepEqual(lines[0], "import './register-pipeline.ts';");
       assert.match(lines[1] ?? '', /^export \{ handler \} from ".*lambdas\/(worker|coordinator)\/handler\.ts";$/);
     }
-    assert.match(readFileSync(join(entries.worker, '../register-pipeline.ts'), 'utf8'), /import \{ default as definition \} from ".*orders\.ts";\nimport \{ registerBundledPipeline \} from ".*load-pipeline\.ts";\n\nregisterBundledPipeline\(definition\);/);
+    const registration = readFileSync(join(entries.worker, '../register-pipeline.ts'), 'utf8');
+    assert.match(registration, /import \{ default as definition \} from ".*orders\.ts";\nimport \{ registerBundledPipeline \} from ".*load-pipeline\.ts";\n\nregisterBundledPipeline\(definition, "transform\(order\) /);
+    // The transform's text as Node.js reads the module goes in verbatim: the ledger's fingerprint of
+    // the definition then agrees between the two bundles (whose minified texts differ) and the CLI.
+    assert.ok(registration.includes(`registerBundledPipeline(definition, ${JSON.stringify(orders.transformSource)});`));
     assert.match(readFileSync(new URL('../../.gitignore', import.meta.url), 'utf8'), /^cdk\.out\/$/m);
   });
 
   test('the same module writes the same files (a stable asset hash); another module gets its own folder', () => {
-    const one = writeBundleEntries({ file: ORDERS_PIPELINE, exportName: 'default', name: ORDERS_PIPELINE_NAME });
-    const again = writeBundleEntries({ file: ORDERS_PIPELINE, exportName: 'default', name: ORDERS_PIPELINE_NAME });
-    const other = writeBundleEntries({ file: ORDERS_PIPELINE, exportName: 'pipeline', name: ORDERS_PIPELINE_NAME });
+    const one = writeBundleEntries(orders);
+    const again = writeBundleEntries({ ...orders });
+    const other = writeBundleEntries({ ...orders, exportName: 'pipeline' });
     assert.deepEqual(one, again);
     assert.notEqual(join(one.worker, '..'), join(other.worker, '..'));
     assert.match(readFileSync(join(other.worker, '../register-pipeline.ts'), 'utf8'), /import \{ pipeline as definition \}/);
