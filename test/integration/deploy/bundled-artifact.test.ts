@@ -16,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { resolveBackpressure } from '../../../lambdas/shared/config.ts';
+import { openPipeline } from '../../../lambdas/pipeline/open-pipeline.ts';
+import { loadConfig, resolveBackpressure } from '../../../lambdas/shared/config.ts';
 import { createSqsClient } from '../../../lambdas/shared/queue.ts';
 import { ensureQueues, type LocalQueues } from '../../../local/queues.ts';
 import { ORDERS_PIPELINE_NAME, ORDERS_SEED_SQL } from '../../fixtures/pipelines/orders.ts';
@@ -299,7 +300,7 @@ async function drive(runId: string, worker: WorkerSandbox, deadline: number): Pr
     if (run.status !== 'running') return { run, invocations, failures };
     assert.ok(Date.now() < deadline, `run ${runId} still running at the deadline: ${JSON.stringify(run)}; failures: ${failures.join('; ')}`);
     // A healthy run fails nothing, and a failed record would only come back after the visibility timeout.
-    assert.deepEqual(failures, [], `the worker package failed (run of ${run.pipeline}, ${run.status})`);
+    assert.equal(failures.length, 0, `the worker package failed (run of ${run.pipeline}, ${run.status}): ${failures.join('; ')}`);
     const received = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: Math.min(10, batchSize), WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
     );
@@ -402,6 +403,18 @@ describe('the synthesized Lambda packages, copied out of the project', () => {
     const rejects = await db.query<{ reason: string }>('SELECT reason FROM etl.rejects WHERE run_id = $1 AND pipeline = $2', [started.runId, ORDERS_PIPELINE_NAME]);
     assert.equal(rejects.rowCount, Number(counts.negative));
     for (const r of rejects.rows) assert.match(r.reason, /^negative amount -\d+\.\d\d$/);
+
+    // The packages fingerprint the definition as the CLI does from the module's file, so the run
+    // can be checked, verified or resumed from a laptop with --pipeline.
+    const local = await openPipeline(loadConfig({ DATABASE_URL: db.url, PIPELINE_MODULE: join(repoRoot, CONTEXT.pipeline) }), {
+      applicationName: 'pg-fanout-artifact-test', sourceConnections: 1, targetConnections: 1,
+    });
+    try {
+      const fingerprint = (await db.query<{ fingerprint: string }>('SELECT fingerprint FROM etl.runs WHERE run_id = $1', [started.runId])).rows[0]?.fingerprint;
+      assert.equal(fingerprint, local.pipeline.fingerprint);
+    } finally {
+      await Promise.all([local.source.end(), local.target.end()]);
+    }
 
     // The metrics the bundle writes carry the dimension the stack's alarm reads.
     const alarm = Object.values(template.Resources).find(
