@@ -178,20 +178,7 @@ export class PipelineStack extends Stack {
       value: this.pipelineName,
       description: `What the ledger (etl.runs.pipeline), the logs and the Pipeline dimension of the ${s.metricsNamespace} metrics call the pipeline`,
     });
-    const { maxConcurrency, reservedConcurrency } = s.backpressure;
-    const budget = connectionBudget(maxConcurrency, s.sourceDatabase !== undefined);
-    const ceiling = connectionBudget(reservedConcurrency, s.sourceDatabase !== undefined);
-    const perWorker = s.sourceDatabase === undefined ? SOURCE_CONNECTIONS_PER_WORKER + TARGET_CONNECTIONS_PER_WORKER : 1;
-    const coordinator = s.sourceDatabase === undefined ? 2 : 1;
-    const explain = (side: string, worst: number) =>
-      `Connections a run holds on ${side} at most: maxConcurrency ${maxConcurrency} x ${perWorker} per worker + ${coordinator} (coordinator); ` +
-      `${worst} if the worker were invoked up to reservedConcurrency ${reservedConcurrency}. Add your headroom; see README.md ("Sizing concurrency").`;
-    if (budget.source === undefined) {
-      new CfnOutput(this, 'DatabaseConnections', { value: String(budget.target), description: explain('the database', ceiling.target) });
-    } else {
-      new CfnOutput(this, 'SourceDatabaseConnections', { value: String(budget.source), description: explain('the source database', ceiling.source ?? budget.source) });
-      new CfnOutput(this, 'TargetDatabaseConnections', { value: String(budget.target), description: explain('the target database', ceiling.target) });
-    }
+    this.reportConnections(s);
     if (this.database.demo) {
       new CfnOutput(this, 'DemoClusterArn', {
         value: this.database.demo.cluster.clusterArn,
@@ -199,6 +186,27 @@ export class PipelineStack extends Stack {
       });
     }
     if (this.database.proxy) new CfnOutput(this, 'ProxyEndpoint', { value: this.database.proxy.endpoint });
+  }
+
+  /** The connections a run needs on each database, as outputs (README.md, "Sizing concurrency"). */
+  private reportConnections(s: PipelineSettings): void {
+    const { maxConcurrency, reservedConcurrency } = s.backpressure;
+    const separate = s.sourceDatabase !== undefined;
+    const budget = connectionBudget(maxConcurrency, separate);
+    const ceiling = connectionBudget(reservedConcurrency, separate);
+    const output = (id: string, where: string, value: number, worst: number, perWorker: number, coordinator: number) =>
+      new CfnOutput(this, id, {
+        value: String(value),
+        description:
+          `Connections a run holds on ${where} at most: maxConcurrency ${maxConcurrency} x ${perWorker} per worker + ${coordinator} (coordinator); ` +
+          `${worst} if the worker were invoked up to reservedConcurrency ${reservedConcurrency}. Add your headroom; see README.md ("Sizing concurrency").`,
+      });
+    if (budget.source === undefined) {
+      output('DatabaseConnections', 'the database', budget.target, ceiling.target, SOURCE_CONNECTIONS_PER_WORKER + TARGET_CONNECTIONS_PER_WORKER, 2);
+    } else {
+      output('SourceDatabaseConnections', 'the source database', budget.source, ceiling.source ?? budget.source, SOURCE_CONNECTIONS_PER_WORKER, 1);
+      output('TargetDatabaseConnections', 'the target database', budget.target, ceiling.target, TARGET_CONNECTIONS_PER_WORKER, 1);
+    }
   }
 
   /**

@@ -139,7 +139,7 @@ export class PipelineMonitoring extends Construct {
       emf(CHUNK_METRICS.rowsRejected, 'Sum', Duration.minutes(5)),
       1,
       `Pipeline "${props.pipelineName}" rejected source rows: they are in etl.rejects (pipeline, source_key, reason, source_row) and in no target. ` +
-        'Fix the data or the transform, then run again; a full run takes every row again.',
+        'Fix the source rows (the next incremental run takes the changed rows) or the transform (then start a full run).',
     );
     const rowsPerSecond = (metricName: string, label: string): MathExpression =>
       new MathExpression({
