@@ -1,21 +1,29 @@
 // Reads the CDK context (defaults in cdk.json, overrides with `-c key=value`) into one typed,
 // validated settings object for the stack. Backpressure and table settings go through the shared
 // rules of lambdas/shared/config.ts; this module only maps context values onto them and checks the
-// deploy-only settings (memory, schedule, alarms, where the database is). Every failure is a
-// ConfigError that names the context key, the value and the fix.
+// deploy-only settings (memory, schedule, alarms, where the databases are, which pipeline module
+// is bundled). Every failure is a ConfigError that names the context key, the value and the fix.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  DEFAULT_INDEX_BUILD,
   DEFAULT_TABLES,
+  INDEX_BUILD_LIMITS,
+  parseMetricsNamespace,
   parseRunMode,
   parseWholeNumber,
   resolveBackpressure,
   type BackpressureConfig,
   type DatabaseTls,
+  type IndexBuildConfig,
   type PipelineConfig,
   type RunMode,
   type TableConfig,
 } from '../lambdas/shared/config.ts';
-import { ConfigError } from '../lambdas/shared/errors.ts';
+import { ConfigError, SchemaError } from '../lambdas/shared/errors.ts';
+import { METRICS_NAMESPACE } from '../lambdas/shared/metrics.ts';
+import { parseColumnName, parseQualifiedName } from '../lambdas/shared/sql-identifiers.ts';
 
 /** Anything with CDK's `tryGetContext` (an App's or a Stack's `node`). */
 export interface ContextSource {
@@ -40,6 +48,21 @@ export interface ExistingDatabaseSettings {
   proxyTarget?: ProxyTarget;
 }
 
+/**
+ * A source database apart from the target (which holds the targets and the ledger): the functions
+ * read its secret and connect to it from the same VPC and subnets.
+ */
+export interface SourceDatabaseSettings {
+  /** Secrets Manager secret in the RDS shape (host, port, username, password, dbname). */
+  secretArn: string;
+  /** KMS key of the secret, when it is not the default aws/secretsmanager key. */
+  secretKeyArn?: string;
+  /** Host to connect to instead of the secret's `host`: an RDS Proxy or a read replica endpoint. */
+  host?: string;
+  /** A further security group for the functions, one the source database admits on 5432. */
+  securityGroupId?: string;
+}
+
 /** An Aurora Serverless v2 PostgreSQL and a VPC made by the stack, for a try-out. */
 export interface DemoDatabaseSettings {
   kind: 'demo';
@@ -56,12 +79,25 @@ export interface ScheduleSettings {
 
 export interface PipelineSettings {
   stackName: string;
+  /**
+   * Absolute path of the pipeline module bundled into both functions (`-c pipeline=FILE`, relative
+   * to the directory cdk runs in); unset: the built-in name split over `tables`.
+   */
+  pipelineModule?: string;
+  /** The target database: targets and ledger. */
   database: ExistingDatabaseSettings | DemoDatabaseSettings;
+  /** A separate source database; unset: the pipeline reads from the target database. */
+  sourceDatabase?: SourceDatabaseSettings;
   rdsProxy: boolean;
   /** How the functions secure their database connection (verify-full in production). */
   databaseTls: DatabaseTls;
+  /** The built-in pipeline's tables (unused with a pipeline module). */
   tables: TableConfig;
   backpressure: BackpressureConfig;
+  /** PostgreSQL settings of the index builds of a shadow full refresh. */
+  indexBuild: IndexBuildConfig;
+  /** CloudWatch namespace of the chunk metrics (the worker writes, the dashboard and alarms read). */
+  metricsNamespace: string;
   workerMemoryMb: number;
   coordinatorMemoryMb: number;
   coordinatorTimeoutSeconds: number;
@@ -77,6 +113,9 @@ export const AUTO = 'auto';
 
 /** The keys of the existing-database context, all four needed together. */
 export const EXISTING_DATABASE_KEYS = ['databaseSecretArn', 'vpcId', 'subnetIds', 'securityGroupId'] as const;
+
+/** The keys of a separate source database; all but the secret are optional. */
+export const SOURCE_DATABASE_KEYS = ['sourceDatabaseSecretArn', 'sourceDatabaseSecretKeyArn', 'sourceDatabaseHost', 'sourceSecurityGroupId'] as const;
 
 /**
  * Stand-ins used when no database context is given, so `cdk synth` works out of the box. They are
@@ -119,6 +158,7 @@ export function readSettings(context: ContextSource): PipelineSettings {
 
   const rdsProxy = read.boolean('rdsProxy', false);
   const database = readDatabase(read, rdsProxy);
+  const sourceDatabase = readSourceDatabase(read, database);
   const databaseTls = read.string('databaseTls') ?? 'verify-full';
   if (databaseTls !== 'verify-full' && databaseTls !== 'require' && databaseTls !== 'disable') {
     throw new ConfigError(`databaseTls is "${databaseTls}": use verify-full (production), require, or disable (LocalStack only).`);
@@ -148,15 +188,18 @@ export function readSettings(context: ContextSource): PipelineSettings {
 
   return {
     stackName,
+    pipelineModule: readPipelineModule(read),
     database,
+    sourceDatabase,
     rdsProxy,
     databaseTls,
-    tables: {
-      sourceTable: read.string('sourceTable') ?? DEFAULT_TABLES.sourceTable,
-      targetTable: read.string('targetTable') ?? DEFAULT_TABLES.targetTable,
-      keyColumn: read.string('keyColumn') ?? DEFAULT_TABLES.keyColumn,
-    },
+    tables: readTables(read),
     backpressure,
+    indexBuild: {
+      memoryMb: read.integer('indexBuildMemoryMb', { range: INDEX_BUILD_LIMITS.memoryMb }) ?? DEFAULT_INDEX_BUILD.memoryMb,
+      parallelWorkers: read.integer('indexBuildParallelWorkers', { range: INDEX_BUILD_LIMITS.parallelWorkers }) ?? DEFAULT_INDEX_BUILD.parallelWorkers,
+    },
+    metricsNamespace: parseMetricsNamespace(read.string('metricsNamespace') ?? METRICS_NAMESPACE, 'metricsNamespace'),
     workerMemoryMb: read.integer('workerMemoryMb', { range: [128, 10_240] }) ?? 1024,
     coordinatorMemoryMb: read.integer('coordinatorMemoryMb', { range: [128, 10_240] }) ?? 512,
     coordinatorTimeoutSeconds: read.integer('coordinatorTimeoutSeconds', { range: [1, 900] }) ?? 300,
@@ -166,6 +209,98 @@ export function readSettings(context: ContextSource): PipelineSettings {
     alarmEmail,
     alarmOldestMessageAgeSeconds: read.integer('alarmOldestMessageAgeSeconds', { range: [60, 1_209_600] }) ?? 3600,
   };
+}
+
+/** `-c pipeline=FILE`: checked to exist here; whether it exports a pipeline is checked when the app imports it. */
+function readPipelineModule(read: ContextReader): string | undefined {
+  const given = read.string('pipeline');
+  if (given === undefined) return undefined;
+  const file = resolve(process.cwd(), given);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new ConfigError(
+      `pipeline is "${given}" but there is no such file (looked for ${file}): give the path of a module that exports ` +
+        'definePipeline({ … }), relative to the directory you run cdk in, e.g. -c pipeline=pipelines/orders.ts; leave it empty for the built-in name split.',
+    );
+  }
+  return file;
+}
+
+/** The built-in pipeline's tables, parsed as the functions will parse them. */
+function readTables(read: ContextReader): TableConfig {
+  const tables: TableConfig = {
+    sourceTable: read.string('sourceTable') ?? DEFAULT_TABLES.sourceTable,
+    targetTable: read.string('targetTable') ?? DEFAULT_TABLES.targetTable,
+    keyColumn: read.string('keyColumn') ?? DEFAULT_TABLES.keyColumn,
+  };
+  try {
+    parseQualifiedName(tables.sourceTable, 'sourceTable');
+    parseQualifiedName(tables.targetTable, 'targetTable');
+    parseColumnName(tables.keyColumn, 'keyColumn');
+  } catch (error) {
+    if (error instanceof SchemaError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return tables;
+}
+
+function readSourceDatabase(read: ContextReader, target: ExistingDatabaseSettings | DemoDatabaseSettings): SourceDatabaseSettings | undefined {
+  const given = SOURCE_DATABASE_KEYS.filter((key) => read.string(key) !== undefined);
+  if (given.length === 0) return undefined;
+  if (target.kind === 'demo') {
+    throw new ConfigError(
+      `demoDatabase is true and ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set: the demo VPC has isolated subnets only and cannot reach ` +
+        `another database. Drop ${given.join(', ')}, or deploy against your own databases (-c databaseSecretArn=… -c vpcId=… -c subnetIds=… -c securityGroupId=…).`,
+    );
+  }
+  const secretArn = read.string('sourceDatabaseSecretArn');
+  if (secretArn === undefined) {
+    const stray = given.join(' and ');
+    throw new ConfigError(
+      `${stray} ${given.length === 1 ? 'is' : 'are'} set but sourceDatabaseSecretArn is not: they describe a separate source database. ` +
+        `Add -c sourceDatabaseSecretArn=… (the source's RDS secret), or drop ${stray} to read from the target database.`,
+    );
+  }
+  checkSecretArn(secretArn, 'sourceDatabaseSecretArn');
+  if (target.kind === 'existing' && !target.placeholder && secretArn === target.secretArn) {
+    throw new ConfigError(
+      'sourceDatabaseSecretArn is the same as databaseSecretArn: the functions would treat them as one database. ' +
+        'Leave sourceDatabaseSecretArn empty when the source is the target database, or give the source its own secret.',
+    );
+  }
+  const secretKeyArn = read.string('sourceDatabaseSecretKeyArn');
+  if (secretKeyArn !== undefined) checkKeyArn(secretKeyArn, 'sourceDatabaseSecretKeyArn');
+  const host = read.string('sourceDatabaseHost');
+  if (host !== undefined && !/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host)) {
+    throw new ConfigError(
+      `sourceDatabaseHost is "${host}": give a host name only (no scheme, port or path), ` +
+        'e.g. my-proxy.proxy-abc123.eu-west-1.rds.amazonaws.com; the port and database come from the secret.',
+    );
+  }
+  const securityGroupId = read.string('sourceSecurityGroupId');
+  if (securityGroupId !== undefined) {
+    if (!/^sg-[0-9a-f]{8,17}$/.test(securityGroupId)) {
+      throw new ConfigError(`sourceSecurityGroupId is "${securityGroupId}": give a security group ID such as sg-0123456789abcdef0.`);
+    }
+    if (target.kind === 'existing' && securityGroupId === target.securityGroupId) {
+      throw new ConfigError('sourceSecurityGroupId is the same as securityGroupId: the functions already have it. Drop sourceSecurityGroupId.');
+    }
+  }
+  return { secretArn, secretKeyArn, host, securityGroupId };
+}
+
+function checkSecretArn(value: string, key: string): void {
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/.test(value)) {
+    throw new ConfigError(
+      `${key} is "${value}": give the ARN of a Secrets Manager secret, ` +
+        'e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-0abc-AbCdEf (the RDS secret with host, port, username, password, dbname).',
+    );
+  }
+}
+
+function checkKeyArn(value: string, key: string): void {
+  if (!/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(value)) {
+    throw new ConfigError(`${key} is "${value}": give a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or leave it empty for aws/secretsmanager.`);
+  }
 }
 
 function readDatabase(read: ContextReader, rdsProxy: boolean): ExistingDatabaseSettings | DemoDatabaseSettings {
@@ -205,15 +340,8 @@ function readDatabase(read: ContextReader, rdsProxy: boolean): ExistingDatabaseS
   }
 
   const secretArn = read.required('databaseSecretArn');
-  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/.test(secretArn)) {
-    throw new ConfigError(
-      `databaseSecretArn is "${secretArn}": give the ARN of a Secrets Manager secret, ` +
-        'e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-0abc-AbCdEf (the RDS secret with host, port, username, password, dbname).',
-    );
-  }
-  if (secretKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(secretKeyArn)) {
-    throw new ConfigError(`databaseSecretKeyArn is "${secretKeyArn}": give a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or leave it empty for aws/secretsmanager.`);
-  }
+  checkSecretArn(secretArn, 'databaseSecretArn');
+  if (secretKeyArn !== undefined) checkKeyArn(secretKeyArn, 'databaseSecretKeyArn');
   const vpcId = read.required('vpcId');
   if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new ConfigError(`vpcId is "${vpcId}": give a VPC ID such as vpc-0123456789abcdef0.`);
   const subnetIds = read.list('subnetIds');

@@ -1,5 +1,6 @@
 // How the functions reach PostgreSQL: the secret with the credentials, the VPC, subnets and
-// security group to run in, TLS verified against the RDS CA bundle, and optionally an RDS Proxy.
+// security group to run in, TLS verified against the RDS CA bundle, and optionally an RDS Proxy in
+// front of the target and a separate source database (its own secret, host and security group).
 // An existing database is imported by ID only (no lookups), so synthesis needs no AWS credentials.
 import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Port, SecurityGroup, Subnet, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
@@ -18,15 +19,21 @@ import {
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DatabaseTls } from '../../lambdas/shared/config.ts';
-import type { DemoDatabaseSettings, ExistingDatabaseSettings } from '../settings.ts';
+import type { DemoDatabaseSettings, ExistingDatabaseSettings, SourceDatabaseSettings } from '../settings.ts';
 import { CA_BUNDLE_PATH_IN_LAMBDA } from '../rds-ca-bundle.ts';
 import { DemoDatabase } from './demo-database.ts';
 
 const POSTGRES_PORT = 5432;
 
 export interface DatabaseAccessProps {
-  /** Your database by ID, or a demo database the stack creates. */
+  /** Your database by ID, or a demo database the stack creates: the target (targets and ledger). */
   readonly database: ExistingDatabaseSettings | DemoDatabaseSettings;
+  /**
+   * A separate source database, reached from the same VPC and subnets (a Lambda function sits in
+   * one VPC: the source must be routable from it, e.g. the same VPC, peering or a transit gateway).
+   * @default - the pipeline reads from the target database
+   */
+  readonly source?: SourceDatabaseSettings;
   /**
    * Put an RDS Proxy between the functions and the database (the functions connect to its endpoint).
    * @default false
@@ -48,6 +55,8 @@ export interface DatabaseAccessProps {
 export class DatabaseAccess extends Construct {
   /** RDS-shaped secret (host, port, username, password, dbname) the functions read at cold start. */
   readonly secret: ISecret;
+  /** The source database's secret, when it is a separate database. */
+  readonly sourceSecret?: ISecret;
   readonly vpc: IVpc;
   readonly vpcSubnets: SubnetSelection;
   /** Security groups of the functions; the database (or proxy) admits them. */
@@ -56,10 +65,11 @@ export class DatabaseAccess extends Construct {
   readonly demo?: DemoDatabase;
   /** Set with `-c rdsProxy=true`. */
   readonly proxy?: DatabaseProxy;
-  /** The DATABASE_* variables lambdas/shared/config.ts reads. */
+  /** The DATABASE_* and SOURCE_DATABASE_* variables lambdas/shared/config.ts reads. */
   readonly environment: Record<string, string>;
   /** KMS key of an existing secret that does not use aws/secretsmanager. */
   private readonly secretKeyArn?: string;
+  private readonly sourceSecretKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: DatabaseAccessProps) {
     super(scope, id);
@@ -76,10 +86,7 @@ export class DatabaseAccess extends Construct {
     } else {
       const secretArn = settings.secretArn;
       this.secretKeyArn = settings.secretKeyArn;
-      // A complete ARN ends in the 6-character suffix Secrets Manager adds; grants must then match it exactly.
-      this.secret = /-[A-Za-z0-9]{6}$/.test(secretArn)
-        ? Secret.fromSecretAttributes(this, 'Secret', { secretCompleteArn: secretArn })
-        : Secret.fromSecretAttributes(this, 'Secret', { secretPartialArn: secretArn });
+      this.secret = importSecret(this, 'Secret', secretArn);
       // Only the IDs: the subnets are named explicitly, so the VPC's AZ layout is never consulted
       // (Fn::GetAZs would stand in for it if it were; a lookup would need credentials at synth).
       this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: settings.vpcId, availabilityZones: Fn.getAzs() });
@@ -127,7 +134,7 @@ export class DatabaseAccess extends Construct {
         assumedBy: new ServicePrincipal('rds.amazonaws.com'),
         description: 'pg-fanout RDS Proxy: read the database secret',
       });
-      this.grantConnect(proxyRole);
+      grantSecretRead(this, this.secret, this.secretKeyArn, proxyRole);
       this.proxy = new DatabaseProxy(this, 'Proxy', {
         proxyTarget: target,
         role: proxyRole,
@@ -140,22 +147,24 @@ export class DatabaseAccess extends Construct {
       });
       this.environment.DATABASE_HOST = this.proxy.endpoint;
     }
+
+    // After the proxy: it fronts the target only, so it neither wears nor admits the source's group.
+    if (props.source) {
+      if (settings.kind === 'demo') throw new Error('a separate source database cannot be reached from the demo VPC; readSettings should have refused it');
+      this.sourceSecret = importSecret(this, 'SourceSecret', props.source.secretArn);
+      this.sourceSecretKeyArn = props.source.secretKeyArn;
+      this.environment.SOURCE_DATABASE_SECRET_ARN = this.sourceSecret.secretArn;
+      if (props.source.host) this.environment.SOURCE_DATABASE_HOST = props.source.host;
+      if (props.source.securityGroupId) {
+        this.securityGroups.push(SecurityGroup.fromSecurityGroupId(this, 'SourceSecurityGroup', props.source.securityGroupId, { mutable: false }));
+      }
+    }
   }
 
-  /** Let `grantee` read the database secret (and decrypt it, when it has its own KMS key). */
+  /** Let `grantee` read the database secrets, the target's and the source's (and decrypt them, when they have their own KMS keys). */
   grantConnect(grantee: IGrantable): void {
-    this.secret.grantRead(grantee);
-    if (this.secretKeyArn) {
-      // Written out rather than via Key.fromKeyArn().grantDecrypt: CDK skips grants on imported keys it
-      // cannot prove are in the stack's account, and this stack is environment-agnostic.
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [this.secretKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-        }),
-      );
-    }
+    grantSecretRead(this, this.secret, this.secretKeyArn, grantee);
+    if (this.sourceSecret) grantSecretRead(this, this.sourceSecret, this.sourceSecretKeyArn, grantee);
   }
 
   private importProxyTarget(target: NonNullable<ExistingDatabaseSettings['proxyTarget']>): ProxyTarget {
@@ -178,6 +187,28 @@ export class DatabaseAccess extends Construct {
         instanceEndpointAddress: `${target.instanceId}.unused-by-proxy-target`,
         port: POSTGRES_PORT,
         securityGroups: [],
+      }),
+    );
+  }
+}
+
+/** An existing secret by ARN. A complete ARN ends in the 6-character suffix Secrets Manager adds; grants must then match it exactly. */
+function importSecret(scope: Construct, id: string, arn: string): ISecret {
+  return /-[A-Za-z0-9]{6}$/.test(arn)
+    ? Secret.fromSecretAttributes(scope, id, { secretCompleteArn: arn })
+    : Secret.fromSecretAttributes(scope, id, { secretPartialArn: arn });
+}
+
+function grantSecretRead(scope: Construct, secret: ISecret, keyArn: string | undefined, grantee: IGrantable): void {
+  secret.grantRead(grantee);
+  if (keyArn) {
+    // Written out rather than via Key.fromKeyArn().grantDecrypt: CDK skips grants on imported keys it
+    // cannot prove are in the stack's account, and this stack is environment-agnostic.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
       }),
     );
   }

@@ -29,15 +29,32 @@ const VPC_ACCESS_ACTIONS = [
 ];
 
 /** What the worker and the coordinator pass straight through to their PipelineFunction. */
-export type FunctionPlacementProps = Pick<PipelineFunctionProps, 'environment' | 'vpc' | 'vpcSubnets' | 'securityGroups' | 'logRetention' | 'logLevel'>;
+export type FunctionPlacementProps = Pick<
+  PipelineFunctionProps,
+  'environment' | 'vpc' | 'vpcSubnets' | 'securityGroups' | 'logRetention' | 'logLevel' | 'moduleAliases'
+>;
 
 export function placementOf(p: FunctionPlacementProps): FunctionPlacementProps {
-  return { environment: p.environment, vpc: p.vpc, vpcSubnets: p.vpcSubnets, securityGroups: p.securityGroups, logRetention: p.logRetention, logLevel: p.logLevel };
+  return {
+    environment: p.environment,
+    vpc: p.vpc,
+    vpcSubnets: p.vpcSubnets,
+    securityGroups: p.securityGroups,
+    logRetention: p.logRetention,
+    logLevel: p.logLevel,
+    moduleAliases: p.moduleAliases,
+  };
 }
 
 export interface PipelineFunctionProps {
   /** Path of the TypeScript module that exports `handler`. */
   readonly entry: string;
+  /**
+   * Bare module names resolved to files in the bundle (esbuild `--alias`), e.g. `pg-fanout` for
+   * the imports of a bundled pipeline module.
+   * @default - none
+   */
+  readonly moduleAliases?: Readonly<Record<string, string>>;
   /** What the function does, shown in the console. */
   readonly description: string;
   /**
@@ -145,6 +162,10 @@ export class PipelineFunction extends NodejsFunction {
         keepNames: true,
         sourceMap: true,
         sourcesContent: false,
+        ...(props.moduleAliases === undefined
+          ? {}
+          : // Local bundling passes esbuild an argument list, no shell: the path goes in as it is.
+            { esbuildArgs: { '--alias': Object.entries(props.moduleAliases).map(([name, path]) => `${name}=${path}`) } }),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

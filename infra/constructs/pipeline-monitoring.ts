@@ -1,6 +1,7 @@
 // What an operator needs to run the pipeline: alarms that page (to an encrypted SNS topic, with an
 // optional e-mail subscription) and one dashboard with throughput, queue depth, in-flight chunks,
-// errors and the dead-letter queue. Row counts come from the worker's EMF lines (lambdas/shared/metrics.ts).
+// errors and the dead-letter queue. Row counts come from the worker's EMF lines (lambdas/shared/metrics.ts),
+// which carry one dimension, `Pipeline`: every chunk metric here is read with the pipeline's name.
 import { Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -21,9 +22,14 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CHUNK_METRICS, METRICS_NAMESPACE } from '../../lambdas/shared/metrics.ts';
+import { CHUNK_METRICS, METRICS_NAMESPACE, PIPELINE_DIMENSION } from '../../lambdas/shared/metrics.ts';
 
 export interface PipelineMonitoringProps {
+  /**
+   * The pipeline's name as the worker reports it: the value of the chunk metrics' `Pipeline`
+   * dimension (a module's `name`; `source -> target` for the built-in pipeline).
+   */
+  readonly pipelineName: string;
   readonly workQueue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly worker: IFunction;
@@ -58,6 +64,7 @@ export class PipelineMonitoring extends Construct {
   readonly workerThrottlesAlarm: Alarm;
   readonly coordinatorErrorsAlarm: Alarm;
   readonly oldestMessageAlarm: Alarm;
+  readonly rowsRejectedAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
@@ -125,8 +132,15 @@ export class PipelineMonitoring extends Construct {
         '(raise maxConcurrency only if the database has the connections, see README.md ("Deploy to AWS")).',
     );
 
-    const emf = (metricName: string, statistic: string): Metric =>
-      new Metric({ namespace, metricName, statistic, period: minute });
+    const emf = (metricName: string, statistic: string, period: Duration = minute): Metric =>
+      new Metric({ namespace, metricName, statistic, period, dimensionsMap: { [PIPELINE_DIMENSION]: props.pipelineName } });
+    this.rowsRejectedAlarm = alarm(
+      'RowsRejected',
+      emf(CHUNK_METRICS.rowsRejected, 'Sum', Duration.minutes(5)),
+      1,
+      `Pipeline "${props.pipelineName}" rejected source rows: they are in etl.rejects (pipeline, source_key, reason, source_row) and in no target. ` +
+        'Fix the source rows (the next incremental run takes the changed rows) or the transform (then start a full run).',
+    );
     const rowsPerSecond = (metricName: string, label: string): MathExpression =>
       new MathExpression({
         expression: `${metricName.toLowerCase()} / PERIOD(${metricName.toLowerCase()})`,
@@ -138,7 +152,9 @@ export class PipelineMonitoring extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? stackName });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `## ${stackName}\nChunks flow coordinator → work queue → workers → output table. Failed chunks land in the dead-letter queue.`,
+        markdown:
+          `## ${stackName}: \`${props.pipelineName}\`\nChunks flow coordinator → work queue → workers → targets; failed chunks land in the ` +
+          `dead-letter queue. Row metrics: namespace \`${namespace}\`, ${PIPELINE_DIMENSION} \`${props.pipelineName}\`.`,
         width: 24,
         height: 2,
       }),

@@ -16,10 +16,14 @@ const PACKAGE_ENTRY = new URL('./index.ts', import.meta.url).href;
 let bundled: PipelineDefinition | undefined;
 let hooked = false;
 
-/** Called by a Lambda bundle's entry with the pipeline it was built with. */
-export function registerBundledPipeline(definition: unknown): void {
+/**
+ * Called by a Lambda bundle's entry with the pipeline it was built with, and its transform's source
+ * as the module reads unbundled (the build learns it by importing the module), so the definition's
+ * fingerprint is the same in every bundle and outside them.
+ */
+export function registerBundledPipeline(definition: unknown, transformSource?: string): void {
   if (!isPipelineDefinition(definition)) throw new ConfigError('the bundled pipeline module does not export a pipeline: export default definePipeline({ … }).');
-  bundled = definition;
+  bundled = transformSource === undefined ? definition : Object.freeze({ ...definition, spec: Object.freeze({ ...definition.spec, transformSource }) });
 }
 
 export interface PipelineSource {

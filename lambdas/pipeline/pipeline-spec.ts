@@ -48,6 +48,12 @@ export interface PipelineSpec {
    * key then `sourceColumns` as raw COPY text and writes the single target's columns after the key.
    */
   readonly rawTransform?: RowTransform;
+  /**
+   * The transform's source text as Node.js reads the module (what `String(transform)` gives outside a
+   * bundle), when the running code is a bundle: minified, its text names imported bindings
+   * differently in every bundle, so the worker's and the coordinator's would never agree.
+   */
+  readonly transformSource?: string;
   /** Recorded under `source -> target` as the catalog names them (the built-in pipeline), not `name`. */
   readonly nameFromTables?: boolean;
   /** How error messages name the fields (the built-in pipeline names its settings). */

@@ -185,7 +185,7 @@ export function fingerprintOf(spec: PipelineSpec, sourceColumns: readonly Resolv
     name: spec.name,
     source: { table: spec.source.table, key: spec.source.key, columns: sourceColumns.map((c) => [c.name, c.type]) },
     targets: targets.map((t) => ({ name: t.name, table: t.table.display, sourceKey: t.sourceKeySql, columns: t.columns.map((c) => [c.name, c.type, c.notNull]) })),
-    transform: spec.rawTransform !== undefined ? `builtin:${spec.rawTransform.id}` : String(spec.transform),
+    transform: spec.rawTransform !== undefined ? `builtin:${spec.rawTransform.id}` : (spec.transformSource ?? String(spec.transform)),
   };
   return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
 }

@@ -2,6 +2,7 @@
 // Lambda handlers and the local runtime all validate through the same functions, so a rule broken
 // anywhere fails the same way, naming the rule.
 import { ConfigError } from './errors.ts';
+import { METRICS_NAMESPACE } from './metrics.ts';
 
 /** Settings that keep the database safe: how fast SQS feeds chunks to workers. */
 export interface BackpressureConfig {
@@ -140,6 +141,14 @@ export function parseRunMode(value: unknown, where: string): RunMode {
   throw new ConfigError(`${where} is ${JSON.stringify(value)}: use "incremental", "full" or "append".`);
 }
 
+/** A CloudWatch namespace: 1 – 255 of letters, digits and `. - _ / # :`, not in the reserved `AWS/` space. */
+export function parseMetricsNamespace(value: string, where: string): string {
+  if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(value) || value.startsWith('AWS/')) {
+    throw new ConfigError(`${where} is ${JSON.stringify(value)}: a CloudWatch namespace is 1 to 255 letters, digits and . - _ / # : and does not start with AWS/, e.g. PgFanout or Staging/PgFanout.`);
+  }
+  return value;
+}
+
 export type DatabaseTls = 'disable' | 'require' | 'verify-full';
 
 export interface DatabaseConfig {
@@ -168,6 +177,16 @@ export interface IndexBuildConfig {
   parallelWorkers: number;
 }
 
+export const DEFAULT_INDEX_BUILD: Readonly<IndexBuildConfig> = Object.freeze({ memoryMb: 256, parallelWorkers: 2 });
+
+/** What PostgreSQL accepts for the two settings (maintenance_work_mem up to 2 TB; at most 64 parallel workers here). */
+export const INDEX_BUILD_LIMITS = Object.freeze({ memoryMb: [1, 2_000_000], parallelWorkers: [0, 64] } as const);
+
+/** The environment variable names of the index build settings, from one place (the stack sets them). */
+export function indexBuildToEnv(c: IndexBuildConfig): Record<string, string> {
+  return { INDEX_BUILD_MEMORY_MB: String(c.memoryMb), INDEX_BUILD_PARALLEL_WORKERS: String(c.parallelWorkers) };
+}
+
 export interface PipelineConfig extends TableConfig {
   /** The pipeline module to run (`PIPELINE_MODULE`, `--pipeline`); unset: the built-in name split over the tables above. */
   pipelineModule?: string;
@@ -190,6 +209,8 @@ export interface PipelineConfig extends TableConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Write CloudWatch EMF lines per chunk (off in the local runtime, where stdout is the terminal). */
   emitMetrics: boolean;
+  /** CloudWatch namespace of those lines (`METRICS_NAMESPACE`, default `PgFanout`). */
+  metricsNamespace: string;
   /** A run whose enqueuing made no progress this long is taken over by the next trigger. */
   staleEnqueueSeconds: number;
   /** The deployed coordinator Lambda the CLI invokes (`run`, `resume`); unset means in-process. */
@@ -253,8 +274,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     sourceDatabase,
     sameDatabase: !separateSource,
     indexBuild: {
-      memoryMb: bounded(integer(env, 'INDEX_BUILD_MEMORY_MB') ?? 256, 'INDEX_BUILD_MEMORY_MB', 1, 2_000_000),
-      parallelWorkers: bounded(integer(env, 'INDEX_BUILD_PARALLEL_WORKERS') ?? 2, 'INDEX_BUILD_PARALLEL_WORKERS', 0, 64),
+      memoryMb: bounded(integer(env, 'INDEX_BUILD_MEMORY_MB') ?? DEFAULT_INDEX_BUILD.memoryMb, 'INDEX_BUILD_MEMORY_MB', ...INDEX_BUILD_LIMITS.memoryMb),
+      parallelWorkers: bounded(integer(env, 'INDEX_BUILD_PARALLEL_WORKERS') ?? DEFAULT_INDEX_BUILD.parallelWorkers, 'INDEX_BUILD_PARALLEL_WORKERS', ...INDEX_BUILD_LIMITS.parallelWorkers),
     },
     backpressure,
     queueUrl: optional(env, 'WORK_QUEUE_URL'),
@@ -264,6 +285,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Backpressu
     hasExplicitCredentials: optional(env, 'AWS_ACCESS_KEY_ID') !== undefined,
     logLevel,
     emitMetrics: (optional(env, 'EMIT_METRICS') ?? 'true') !== 'false',
+    metricsNamespace: parseMetricsNamespace(optional(env, 'METRICS_NAMESPACE') ?? METRICS_NAMESPACE, 'METRICS_NAMESPACE'),
     staleEnqueueSeconds: integer(env, 'STALE_ENQUEUE_SECONDS') ?? 120,
     coordinatorFunction: optional(env, 'COORDINATOR_FUNCTION'),
   };

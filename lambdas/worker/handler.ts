@@ -73,7 +73,7 @@ async function recordHandler(record: SQSRecord, copiedWithBatch: ChunkResult | u
       return;
     }
     log.info(result.skipped ? 'chunk already done' : 'chunk committed', { ...result, pipeline: ctx.pipelineName, messageId: record.messageId });
-    if (!result.skipped && config.emitMetrics) emitChunkMetrics({ ...result, pipeline: ctx.pipelineName });
+    if (!result.skipped && config.emitMetrics) emitChunkMetrics({ ...result, pipeline: ctx.pipelineName }, config.metricsNamespace);
   } catch (error) {
     log.error('record failed', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, error });
     throw error;

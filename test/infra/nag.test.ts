@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { EXISTING, synthPipeline, type Synthesized } from './helpers.ts';
+import { EXISTING, SOURCE, synthPipeline, synthWithPipeline, type Synthesized } from './helpers.ts';
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const shapes: Record<string, Record<string, unknown>> = {
@@ -14,6 +14,15 @@ const shapes: Record<string, Record<string, unknown>> = {
   'existing database': { ...EXISTING, databaseSecretKeyArn: KMS_KEY },
   'existing Aurora cluster behind RDS Proxy': { ...EXISTING, rdsProxy: 'true', databaseClusterId: 'orders-cluster' },
   'existing RDS instance behind RDS Proxy': { ...EXISTING, rdsProxy: 'true', databaseInstanceId: 'orders-db' },
+  'existing target behind RDS Proxy and a separate source with its own key and security group': {
+    ...EXISTING,
+    databaseSecretKeyArn: KMS_KEY,
+    rdsProxy: 'true',
+    databaseClusterId: 'ledger-cluster',
+    ...SOURCE,
+    sourceDatabaseSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab',
+    sourceSecurityGroupId: 'sg-0ddddddddddddddd4',
+  },
   'demo database': { demoDatabase: 'true' },
   'demo database behind RDS Proxy': { demoDatabase: 'true', rdsProxy: 'true', alarmEmail: 'ops@example.com' },
 };
@@ -48,6 +57,13 @@ describe('cdk-nag AwsSolutions', () => {
       assert.equal(report.success, true);
     });
   }
+
+  test('a pipeline module bundled into an existing database\'s stack: no unacknowledged error or warning', async () => {
+    const s = await synthWithPipeline({ ...EXISTING, pipeline: 'test/fixtures/pipelines/orders.ts' });
+    made.push(s);
+    const report = new AwsSolutionsChecks(s.app, { verbose: true }).validateScope(s.stack);
+    assert.deepEqual(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`), []);
+  });
 
   test('acknowledgments name a finding on a specific resource, never the whole stack, and say why', () => {
     const s = synthPipeline(shapes['demo database behind RDS Proxy'] as Record<string, unknown>);

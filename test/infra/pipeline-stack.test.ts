@@ -8,9 +8,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { CONNECTIONS_PER_WORKER, DEFAULT_BACKPRESSURE, DEFAULT_TABLES, minimumVisibility } from '../../lambdas/shared/config.ts';
+import {
+  CONNECTIONS_PER_WORKER,
+  DEFAULT_BACKPRESSURE,
+  DEFAULT_INDEX_BUILD,
+  DEFAULT_TABLES,
+  minimumVisibility,
+  SOURCE_CONNECTIONS_PER_WORKER,
+  TARGET_CONNECTIONS_PER_WORKER,
+} from '../../lambdas/shared/config.ts';
+import { connectionBudget } from '../../infra/pipeline-stack.ts';
 import { CA_BUNDLE_FILE, CA_BUNDLE_PATH_IN_LAMBDA } from '../../infra/rds-ca-bundle.ts';
-import { resourceId, synthPipeline, type Synthesized } from './helpers.ts';
+import { dashboardWidgets, resourceId, synthPipeline, type Synthesized } from './helpers.ts';
 
 let synth: Synthesized;
 let template: Template;
@@ -120,6 +129,18 @@ describe('worker function', () => {
     assert.equal(env.VISIBILITY_TIMEOUT_SECONDS, String(minimumVisibility(DEFAULT_BACKPRESSURE)));
     assert.equal(env.LOG_LEVEL, 'info');
     assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
+    assert.equal(env.INDEX_BUILD_MEMORY_MB, String(DEFAULT_INDEX_BUILD.memoryMb));
+    assert.equal(env.INDEX_BUILD_PARALLEL_WORKERS, String(DEFAULT_INDEX_BUILD.parallelWorkers));
+    assert.equal(env.METRICS_NAMESPACE, 'PgFanout');
+  });
+
+  test('runs the built-in pipeline: no pipeline module named in its environment, one database', () => {
+    for (const id of [ids.worker, ids.coordinator]) {
+      const env = template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables as Record<string, unknown>;
+      assert.equal(env.PIPELINE_MODULE, undefined, id);
+      assert.equal(env.SOURCE_DATABASE_SECRET_ARN, undefined, id);
+      assert.equal(env.SOURCE_DATABASE_HOST, undefined, id);
+    }
   });
 
   test('runs in the database VPC with the given subnets and security group', () => {
@@ -187,7 +208,7 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  test('the worker may consume the work queue, read the secret and write its own log group, nothing more', () => {
+  test('the worker may consume the work queue, send to it, read the secret and write its own log group, nothing more', () => {
     const { statements } = policyOf(ids.worker);
     assert.deepEqual(actions(statements).sort(), [
       'ec2:AssignPrivateIpAddresses',
@@ -205,11 +226,16 @@ describe('least-privilege IAM', () => {
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
+      'sqs:SendMessage',
     ]);
     const logs = statements.find((s) => actions([s]).includes('logs:PutLogEvents'));
     assert.deepEqual(logs?.Resource, arnOf(resourceId(template, 'AWS::Logs::LogGroup', 'WorkerFunctionLogGroup')));
     const sqs = statements.find((s) => actions([s]).includes('sqs:ReceiveMessage'));
     assert.deepEqual(sqs?.Resource, arnOf(ids.queue));
+    // It enqueues the parts of chunks it splits and the next steps of a full refresh: on the work queue only.
+    const send = statements.filter((s) => actions([s]).includes('sqs:SendMessage'));
+    assert.equal(send.length, 1);
+    assert.deepEqual(send[0]?.Resource, arnOf(ids.queue));
   });
 
   test('the coordinator may send to the work queue and read queue depths, not consume', () => {
@@ -256,8 +282,20 @@ describe('alarms and dashboard', () => {
   test('age of the oldest chunk message', () =>
     alarmOn('ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }, 3600));
 
+  test('rows rejected, read with the Pipeline dimension of the built-in pipeline', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'PgFanout',
+      MetricName: 'RowsRejected',
+      Dimensions: [{ Name: 'Pipeline', Value: 'public.input_table -> public.output_table' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      AlarmActions: [{ Ref: ids.topic }],
+    });
+  });
+
   test('alarms notify an SNS topic that is KMS-encrypted and TLS-only', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
@@ -293,6 +331,16 @@ describe('alarms and dashboard', () => {
       'Dead-letter queue',
     ]) {
       assert.ok(body.includes(needle), `dashboard lacks ${needle}`);
+    }
+  });
+
+  test('every chunk metric on the dashboard is read with the Pipeline dimension', () => {
+    const widgets = dashboardWidgets(template);
+    const chunkMetrics = widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === 'PgFanout');
+    // rows read/written/rejected per second, duration p50/p99/max, rows rejected
+    assert.equal(chunkMetrics.length, 7);
+    for (const metric of chunkMetrics) {
+      assert.deepEqual(metric.slice(2, 4), ['Pipeline', 'public.input_table -> public.output_table'], JSON.stringify(metric));
     }
   });
 });
@@ -333,6 +381,14 @@ describe('the Lambda package', () => {
     assert.equal(map.sources.some((s) => s.includes('node_modules/pg-native/')), false);
     assert.equal(map.sources.some((s) => s.includes('node_modules/pg/')), true);
     assert.match(readFileSync(join(assetDir(ids.worker), 'index.mjs'), 'utf8'), /["']pg-native["']/);
+  });
+
+  test('without -c pipeline bundles the handlers as they are: the built-in pipeline, no generated entry, no module', () => {
+    for (const id of [ids.worker, ids.coordinator]) {
+      const map = JSON.parse(readFileSync(join(assetDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      assert.ok(map.sources.some((s) => s.endsWith('lambdas/pipeline/builtin-name-split.ts')));
+      assert.equal(map.sources.some((s) => s.includes('pg-fanout-entries') || s.includes('test/fixtures/')), false, id);
+    }
   });
 
   test('loads in Node.js as Lambda loads it: ESM imports, bundled CommonJS requires, exported handler', () => {
@@ -377,7 +433,19 @@ describe('the Lambda package', () => {
   });
 });
 
-test('the connection budget of the defaults: maxConcurrency x CONNECTIONS_PER_WORKER + coordinator', () => {
-  assert.equal(CONNECTIONS_PER_WORKER, 2);
-  assert.equal(DEFAULT_BACKPRESSURE.maxConcurrency * CONNECTIONS_PER_WORKER + 1, 5);
+describe('the connection budget', () => {
+  test('per side: maxConcurrency x 1 per worker + 1 for the coordinator; one database carries both sides', () => {
+    assert.equal(SOURCE_CONNECTIONS_PER_WORKER + TARGET_CONNECTIONS_PER_WORKER, CONNECTIONS_PER_WORKER);
+    assert.deepEqual(connectionBudget(2, true), { source: 3, target: 3 });
+    assert.deepEqual(connectionBudget(2, false), { target: 6 });
+    assert.deepEqual(connectionBudget(68, false), { target: 138 });
+  });
+
+  test('the stack reports it for the defaults (one database), with the ceiling at reserved concurrency', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+    assert.equal(outputs.DatabaseConnections?.Value, String(DEFAULT_BACKPRESSURE.maxConcurrency * CONNECTIONS_PER_WORKER + 2));
+    assert.match(outputs.DatabaseConnections?.Description ?? '', /maxConcurrency 2 x 2 per worker \+ 2 \(coordinator\); 10 if the worker were invoked up to reservedConcurrency 4/);
+    assert.equal(outputs.SourceDatabaseConnections, undefined);
+    assert.equal(outputs.PipelineName?.Value, 'public.input_table -> public.output_table');
+  });
 });

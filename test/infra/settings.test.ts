@@ -3,14 +3,15 @@
 // that names the rule and the fix.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_BACKPRESSURE, DEFAULT_TABLES, resolveBackpressure } from '../../lambdas/shared/config.ts';
+import { DEFAULT_BACKPRESSURE, DEFAULT_INDEX_BUILD, DEFAULT_TABLES, resolveBackpressure } from '../../lambdas/shared/config.ts';
 import { ConfigError } from '../../lambdas/shared/errors.ts';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics.ts';
 import { AUTO, PLACEHOLDERS, readSettings } from '../../infra/settings.ts';
-import { CDK_JSON, EXISTING } from './helpers.ts';
+import { CDK_JSON, EXISTING, ORDERS_PIPELINE, SOURCE } from './helpers.ts';
 
 const settingsFrom = (overrides: Record<string, unknown>) => {
   const context: Record<string, unknown> = { ...CDK_JSON.context, ...overrides };
@@ -41,6 +42,9 @@ describe('cdk.json', () => {
     assert.equal(c.sourceTable, DEFAULT_TABLES.sourceTable);
     assert.equal(c.targetTable, DEFAULT_TABLES.targetTable);
     assert.equal(c.keyColumn, DEFAULT_TABLES.keyColumn);
+    assert.equal(c.indexBuildMemoryMb, DEFAULT_INDEX_BUILD.memoryMb);
+    assert.equal(c.indexBuildParallelWorkers, DEFAULT_INDEX_BUILD.parallelWorkers);
+    assert.equal(c.metricsNamespace, METRICS_NAMESPACE);
   });
 
   test('read as is, it gives the shared defaults, a daily incremental schedule and the placeholder database', () => {
@@ -52,6 +56,10 @@ describe('cdk.json', () => {
     assert.equal(s.database.kind === 'existing' && s.database.vpcId, PLACEHOLDERS.vpcId);
     assert.equal(s.rdsProxy, false);
     assert.equal(s.stackName, 'PgFanout');
+    assert.equal(s.pipelineModule, undefined, 'the built-in pipeline');
+    assert.equal(s.sourceDatabase, undefined, 'one database');
+    assert.deepEqual(s.indexBuild, { memoryMb: 256, parallelWorkers: 2 });
+    assert.equal(s.metricsNamespace, 'PgFanout');
   });
 
   test('every setting it holds is documented in the README deploy section', () => {
@@ -72,6 +80,39 @@ describe('overrides with -c (strings, as the CLI passes them)', () => {
     assert.equal(s.backpressure.batchSize, 1, 'the default 100k-row chunks: one per invocation');
     assert.equal(settingsFrom({ chunkRows: '10000' }).backpressure.batchSize, 10, 'small chunks: ~100k rows per invocation');
     assert.equal(settingsFrom({ chunkRows: '10000', batchSize: '3' }).backpressure.batchSize, 3);
+  });
+
+  test('the schedule may send every run mode: incremental, full, append', () => {
+    for (const mode of ['incremental', 'full', 'append'] as const) assert.equal(settingsFrom({ scheduleMode: mode }).schedule.mode, mode);
+  });
+
+  test('index builds and the metrics namespace', () => {
+    const s = settingsFrom({ indexBuildMemoryMb: '1024', indexBuildParallelWorkers: '0', metricsNamespace: 'Staging/PgFanout' });
+    assert.deepEqual(s.indexBuild, { memoryMb: 1024, parallelWorkers: 0 });
+    assert.equal(s.metricsNamespace, 'Staging/PgFanout');
+  });
+
+  test('pipeline: a module path, relative to the directory cdk runs in, made absolute', () => {
+    assert.equal(settingsFrom({ pipeline: 'test/fixtures/pipelines/orders.ts' }).pipelineModule, ORDERS_PIPELINE);
+    assert.equal(settingsFrom({ pipeline: ORDERS_PIPELINE }).pipelineModule, ORDERS_PIPELINE);
+    assert.equal(settingsFrom({ pipeline: '' }).pipelineModule, undefined);
+  });
+
+  test('a separate source database: its secret, key, host and security group', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab';
+    const s = settingsFrom({ ...EXISTING, ...SOURCE, sourceDatabaseSecretKeyArn: key, sourceSecurityGroupId: 'sg-0ddddddddddddddd4' });
+    assert.deepEqual(s.sourceDatabase, {
+      secretArn: SOURCE.sourceDatabaseSecretArn,
+      secretKeyArn: key,
+      host: SOURCE.sourceDatabaseHost,
+      securityGroupId: 'sg-0ddddddddddddddd4',
+    });
+    assert.deepEqual(settingsFrom({ ...EXISTING, sourceDatabaseSecretArn: SOURCE.sourceDatabaseSecretArn }).sourceDatabase, {
+      secretArn: SOURCE.sourceDatabaseSecretArn,
+      secretKeyArn: undefined,
+      host: undefined,
+      securityGroupId: undefined,
+    });
   });
 
   test('an existing database is read from its four IDs', () => {
@@ -104,7 +145,25 @@ describe('config-rule failures name the rule', () => {
   test('worker memory outside Lambda limits', () => rejects({ workerMemoryMb: '64' }, /workerMemoryMb is 64: .* from 128 to 10240/));
   test('a log retention CloudWatch does not offer', () => rejects({ logRetentionDays: '45' }, /logRetentionDays is 45: CloudWatch Logs only keeps logs for 1, 3, 5, 7/));
   test('an unknown log level', () => rejects({ logLevel: 'verbose' }, /logLevel is "verbose": use debug, info, warn, error/));
-  test('an unknown run mode', () => rejects({ scheduleMode: 'sometimes' }, /scheduleMode is "sometimes": use "full" or "incremental"/));
+  test('an unknown run mode', () => rejects({ scheduleMode: 'sometimes' }, /scheduleMode is "sometimes": use "incremental", "full" or "append"/));
+  test('index build settings PostgreSQL would refuse', () => {
+    rejects({ indexBuildMemoryMb: '0' }, /indexBuildMemoryMb is 0: it must be a whole number from 1 to 2000000/);
+    rejects({ indexBuildParallelWorkers: '65' }, /indexBuildParallelWorkers is 65: it must be a whole number from 0 to 64/);
+    rejects({ indexBuildParallelWorkers: 'many' }, /indexBuildParallelWorkers is "many": it must be a whole number/);
+  });
+  test('a metrics namespace CloudWatch would refuse', () => {
+    rejects({ metricsNamespace: 'AWS/Lambda' }, /metricsNamespace is "AWS\/Lambda": a CloudWatch namespace .* does not start with AWS\//);
+    rejects({ metricsNamespace: 'pg fanout' }, /metricsNamespace is "pg fanout"/);
+  });
+  test('a table or key name the functions could not parse', () => {
+    rejects({ sourceTable: 'a.b.c' }, /sourceTable is "a.b.c": give a table as table or schema.table/);
+    rejects({ keyColumn: 'public.id' }, /keyColumn is "public.id": give one column name/);
+  });
+  test('a pipeline module that does not exist names the file and the fix', () =>
+    rejects(
+      { pipeline: 'pipelines/missing.ts' },
+      /^pipeline is "pipelines\/missing.ts" but there is no such file \(looked for \/.*\/pipelines\/missing.ts\): give the path of a module that exports definePipeline.*-c pipeline=/,
+    ));
   test('a schedule expression EventBridge would reject', () => {
     rejects({ scheduleExpression: 'every day' }, /scheduleExpression is "every day": use an EventBridge Scheduler expression/);
     rejects({ scheduleExpression: 'rate(1 days)' }, /singular unit for 1 and a plural one above/);
@@ -130,6 +189,17 @@ describe('config-rule failures name the rule', () => {
     rejects({ ...EXISTING, securityGroupId: 'default' }, /securityGroupId is "default"/);
     rejects({ ...EXISTING, databaseSecretKeyArn: 'alias/aws/secretsmanager' }, /databaseSecretKeyArn is "alias\/aws\/secretsmanager": give a KMS key ARN/);
   });
+  test('source database settings that cannot work', () => {
+    rejects({ ...EXISTING, sourceDatabaseHost: SOURCE.sourceDatabaseHost }, /sourceDatabaseHost is set but sourceDatabaseSecretArn is not.*Add -c sourceDatabaseSecretArn=…/);
+    rejects({ ...EXISTING, sourceDatabaseSecretArn: 'source' }, /sourceDatabaseSecretArn is "source": give the ARN of a Secrets Manager secret/);
+    rejects({ ...EXISTING, sourceDatabaseSecretArn: EXISTING.databaseSecretArn }, /sourceDatabaseSecretArn is the same as databaseSecretArn/);
+    rejects({ ...EXISTING, ...SOURCE, sourceDatabaseSecretKeyArn: 'alias/source' }, /sourceDatabaseSecretKeyArn is "alias\/source": give a KMS key ARN/);
+    rejects({ ...EXISTING, ...SOURCE, sourceDatabaseHost: 'postgres://replica:5432/db' }, /sourceDatabaseHost is "postgres:\/\/replica:5432\/db": give a host name only/);
+    rejects({ ...EXISTING, ...SOURCE, sourceSecurityGroupId: 'replica-sg' }, /sourceSecurityGroupId is "replica-sg"/);
+    rejects({ ...EXISTING, ...SOURCE, sourceSecurityGroupId: EXISTING.securityGroupId }, /sourceSecurityGroupId is the same as securityGroupId/);
+    rejects({ demoDatabase: 'true', ...SOURCE }, /demoDatabase is true and sourceDatabaseSecretArn, sourceDatabaseHost are set: the demo VPC has isolated subnets only/);
+  });
+
   test('RDS Proxy in front of an existing database without a target', () => {
     rejects({ ...EXISTING, rdsProxy: 'true' }, /rdsProxy is true but neither databaseClusterId nor databaseInstanceId is set/);
     rejects({ ...EXISTING, rdsProxy: 'true', databaseClusterId: 'a', databaseInstanceId: 'b' }, /both databaseClusterId and databaseInstanceId are set/);
@@ -139,6 +209,58 @@ describe('config-rule failures name the rule', () => {
 });
 
 describe('infra/app.ts', () => {
+  const runApp = (context: Record<string, unknown>) => {
+    const outdir = mkdtempSync(join(tmpdir(), 'pg-fanout-app-'));
+    try {
+      return spawnSync(process.execPath, ['infra/app.ts'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON.context, ...context }) },
+        timeout: 60_000,
+      });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
+
+  test('a pipeline path that does not exist stops synthesis with one line naming the file and the fix', () => {
+    const result = runApp({ pipeline: 'pipelines/no-such-pipeline.ts' });
+    assert.equal(result.status, 1, result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0] ?? '', /^pg-fanout: invalid CDK context: pipeline is "pipelines\/no-such-pipeline.ts" but there is no such file .*-c pipeline=pipelines\/orders.ts/);
+  });
+
+  test('a module that exports no pipeline stops synthesis with one line naming the file and what it exports', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-fanout-module-'));
+    try {
+      const file = join(dir, 'not-a-pipeline.ts');
+      writeFileSync(file, 'export const orders = { name: "orders" };\n');
+      const result = runApp({ pipeline: file });
+      assert.equal(result.status, 1, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0] ?? '', /^pg-fanout: invalid CDK context: pipeline module .*not-a-pipeline.ts does not export a pipeline \(it exports orders\): add `export default definePipeline/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a module that does not load stops synthesis with one line naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-fanout-module-'));
+    try {
+      const file = join(dir, 'broken.ts');
+      writeFileSync(file, "import { definePipeline } from 'pg-fanout';\nexport default definePipeline({ name: 'broken' });\n");
+      const result = runApp({ pipeline: file });
+      assert.equal(result.status, 1, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0] ?? '', /^pg-fanout: invalid CDK context: pipeline module .*broken.ts failed to load: ConfigError: .*source/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('stops synthesis on a broken setting with exit code 1 and the rule on stderr, before bundling anything', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'pg-fanout-app-'));
     try {
