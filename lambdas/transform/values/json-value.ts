@@ -1,0 +1,142 @@
+// JSON values exactly, both ways: json/jsonb text -> JS values that keep every number (integers
+// beyond 2^53 as bigint, decimals a double cannot hold as Numeric, a top-level null as JSON_NULL),
+// and JS values -> JSON text that PostgreSQL accepts, written exactly.
+import { Numeric } from './numeric.ts';
+import { Refusal, describeValue } from './refusal.ts';
+
+/**
+ * A json/jsonb value that is the JSON literal `null`, as opposed to SQL NULL (which decodes to
+ * `null`). Only the top level needs it: nested JSON nulls are `null`.
+ */
+export const JSON_NULL: Readonly<{ toJSON(): null }> = Object.freeze({
+  toJSON: () => null,
+  [Symbol.for('nodejs.util.inspect.custom')]: () => 'JSON_NULL',
+});
+
+interface ParseContext {
+  readonly source?: string;
+}
+
+// JSON.parse hands the reviver each number's source text (Node 22), so nothing is lost to doubles.
+function exactNumbers(_key: string, value: unknown, context?: ParseContext): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return exactNumber(context.source, value);
+}
+
+/** The number as written: `value` when it is exact, else a bigint (integer text) or a Numeric. */
+function exactNumber(source: string, value: number): number | bigint | Numeric {
+  if (!/[.eE]/.test(source)) return Number.isSafeInteger(value) ? value : BigInt(source);
+  if (Number.isFinite(value) && new Numeric(source).equals(new Numeric(String(value)))) return value;
+  return new Numeric(source);
+}
+
+/**
+ * True when a number in `text` may not survive as a double: a run of 16 or more digits (a point
+ * does not break the run) or an exponent, outside strings.
+ */
+export function mayLoseNumbers(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= 16) return true;
+    } else if (c === 46) {
+      // a decimal point: the digits after it count on
+    } else if ((c | 0x20) === 0x65 && digits > 0) {
+      return true;
+    } else {
+      digits = 0;
+      if (c === 0x22) {
+        // Skip the string: to the next quote not escaped by an odd run of backslashes.
+        let end = text.indexOf('"', i + 1);
+        for (;;) {
+          if (end === -1) return false; // unterminated: JSON.parse will say so
+          let backslashes = 0;
+          while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+          if (backslashes % 2 === 0) break;
+          end = text.indexOf('"', end + 1);
+        }
+        i = end;
+      }
+    }
+  }
+  return false;
+}
+
+/** The JS value of json/jsonb text; throws a SyntaxError when it is not JSON. */
+export function parseJson(text: string): unknown {
+  const value = mayLoseNumbers(text) ? JSON.parse(text, exactNumbers as (key: string, value: unknown) => unknown) : JSON.parse(text);
+  return value === null ? JSON_NULL : value;
+}
+
+/**
+ * `value` as JSON text, or a Refusal. Like JSON.stringify (toJSON is called, undefined/functions/
+ * symbols are left out of objects and are null in arrays) but exact and strict: bigint and Numeric
+ * are written as their digits, -0 as -0, JSON_NULL as null; NaN, ±Infinity, Map, Set and cycles
+ * are refused, and so, for jsonb, are strings with U+0000 or a lone surrogate, which jsonb rejects.
+ */
+export function stringifyJson(value: unknown, jsonb: boolean): string | Refusal {
+  const text = jsonText(value, jsonb, []);
+  return text === undefined ? new Refusal(`expected a JSON value, got ${describeValue(value)}`) : text;
+}
+
+function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string | Refusal | undefined {
+  switch (typeof value) {
+    case 'string':
+      return jsonb && !isJsonbString(value) ? badString(value) : JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) return new Refusal(`${value} is not a JSON number`);
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null || value === JSON_NULL) return 'null';
+  if (value instanceof Numeric) return value.isFinite ? value.toString() : new Refusal(`Numeric ${value} is not a JSON number`);
+  const object = value as Record<string, unknown>;
+  if (typeof object.toJSON === 'function') return jsonText((object.toJSON as (key: string) => unknown)(''), jsonb, ancestors);
+  if (value instanceof Map || value instanceof Set) return new Refusal(`a ${value.constructor.name} has no JSON form; convert it to an object or array`);
+  if (ancestors.includes(object)) return new Refusal('the value contains itself (a cycle)');
+  ancestors.push(object);
+  let text: string;
+  if (Array.isArray(object)) {
+    text = '[';
+    for (let i = 0; i < object.length; i++) {
+      const item = jsonText(object[i], jsonb, ancestors);
+      if (item instanceof Refusal) return new Refusal(`[${i}]: ${item.reason}`);
+      text += (i === 0 ? '' : ',') + (item ?? 'null');
+    }
+    text += ']';
+  } else {
+    text = '{';
+    let first = true;
+    for (const key of Object.keys(object)) {
+      const item = jsonText(object[key], jsonb, ancestors);
+      if (item === undefined) continue;
+      if (item instanceof Refusal) return new Refusal(`${JSON.stringify(key)}: ${item.reason}`);
+      if (jsonb && !isJsonbString(key)) return badString(key);
+      text += `${first ? '' : ','}${JSON.stringify(key)}:${item}`;
+      first = false;
+    }
+    text += '}';
+  }
+  ancestors.pop();
+  return text;
+}
+
+// String#isWellFormed (Node 20+) is not in the ES2023 lib typings.
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
+
+/** jsonb stores text: no U+0000 and no lone surrogate. */
+function isJsonbString(text: string): boolean {
+  return text.indexOf('\u0000') === -1 && isWellFormed.call(text);
+}
+
+function badString(text: string): Refusal {
+  return new Refusal(`jsonb cannot hold U+0000 or a lone surrogate, as ${describeValue(text)} has`);
+}

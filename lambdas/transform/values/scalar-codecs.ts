@@ -1,0 +1,509 @@
+// One codec per PostgreSQL base type: its text form -> the JS value (with a fast path straight
+// from the COPY field's bytes), the JS values a column of it takes -> its text form, and the
+// value as PostgreSQL's to_jsonb writes it. Types it does not know are text.
+import { BACKSLASH } from '../copy-text.ts';
+import { MALFORMED } from './malformed.ts';
+import { Numeric } from './numeric.ts';
+import { parsePgDate, PgDate } from './pg-date.ts';
+import { formatTimestamp, parsePgTimestamp, PG_TIMESTAMP_STYLE, PG_TIMESTAMPTZ_STYLE, PgTimestamp, type TimestampStyle } from './pg-timestamp.ts';
+import type { PgTypeName } from './pg-type-name.ts';
+import { parseJson, stringifyJson } from './json-value.ts';
+import { Refusal, describeValue, refuse } from './refusal.ts';
+
+export interface ScalarCodec {
+  /** The value of the type's text form (COPY escapes decoded); MALFORMED when it is not one. */
+  readonly parse: (text: string) => unknown;
+  /**
+   * The value of a COPY field (escapes not decoded, not `\N`) by the quickest route; MALFORMED
+   * sends the field the slow way: escapes decoded, then `parse`.
+   */
+  readonly decode: (buf: Buffer, start: number, end: number) => unknown;
+  /** The text form of a non-null JS value, or a Refusal saying why the column cannot take it. */
+  readonly format: (value: unknown) => string | Refusal;
+  /** A decoded value as JSON text, as PostgreSQL's to_jsonb writes it. */
+  readonly json: (value: unknown) => string;
+  /** Array element delimiter: `,` for every type but box. */
+  readonly delimiter: string;
+}
+
+const ZERO = 0x30;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+
+// Buffer's own slice methods skip toString's argument checks; @types/node does not declare them.
+interface BufferSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+}
+const latin1 = (buf: Buffer, start: number, end: number): string => (buf as unknown as BufferSlices).latin1Slice(start, end);
+const utf8 = (buf: Buffer, start: number, end: number): string => (buf as unknown as BufferSlices).utf8Slice(start, end);
+// Types whose text is plain ASCII: read the field as latin1 and parse it; a backslash (an escaped
+// character) or a byte above 0x7F fails the parse and takes the slow path.
+const asciiDecode = (parse: (text: string) => unknown) => (buf: Buffer, start: number, end: number) => parse(latin1(buf, start, end));
+// Types whose text may be any UTF-8: one native scan for a backslash decides the route.
+const utf8Decode = (parse: (text: string) => unknown) => (buf: Buffer, start: number, end: number) => {
+  const text = utf8(buf, start, end);
+  return text.indexOf('\\') === -1 ? parse(text) : MALFORMED;
+};
+
+const jsonString = (value: unknown): string => JSON.stringify(String(value));
+const numberText = (value: number): string => (Object.is(value, -0) ? '-0' : String(value));
+
+// ---- boolean
+
+const booleanCodec: ScalarCodec = {
+  parse(text) {
+    switch (text.toLowerCase()) {
+      case 't':
+      case 'true':
+        return true;
+      case 'f':
+      case 'false':
+        return false;
+    }
+    return MALFORMED;
+  },
+  decode(buf, start, end) {
+    if (end - start === 1) {
+      if (buf[start] === 0x74) return true;
+      if (buf[start] === 0x66) return false;
+    }
+    return MALFORMED;
+  },
+  format: (value) => (typeof value === 'boolean' ? (value ? 't' : 'f') : refuse('a boolean', value)),
+  json: (value) => (value ? 'true' : 'false'),
+  delimiter: ',',
+};
+
+// ---- smallint, integer, bigint
+
+/** Digits with an optional sign, as a number; MALFORMED for anything else. Loses precision past 2^53 (callers check ranges). */
+function integerBytes(buf: Buffer, start: number, end: number): number | typeof MALFORMED {
+  let i = start;
+  const sign = buf[i];
+  if (sign === MINUS || sign === PLUS) i++;
+  if (i === end) return MALFORMED;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - ZERO;
+    if (d < 0 || d > 9) return MALFORMED;
+    n = n * 10 + d;
+  }
+  return sign === MINUS ? 0 - n : n;
+}
+
+const INTEGER_TEXT = /^[+-]?[0-9]+$/;
+
+function smallIntegerCodec(min: number, max: number): ScalarCodec {
+  const expected = `an integer number from ${min} to ${max} (or such a bigint)`;
+  return {
+    parse(text) {
+      if (!INTEGER_TEXT.test(text)) return MALFORMED;
+      const n = Number(text) + 0; // + 0: -0 -> 0
+      return n >= min && n <= max ? n : MALFORMED;
+    },
+    decode(buf, start, end) {
+      const n = integerBytes(buf, start, end);
+      return n !== MALFORMED && n >= min && n <= max ? n : MALFORMED;
+    },
+    format(value) {
+      if (typeof value === 'number') return Number.isInteger(value) && value >= min && value <= max ? String(value) : refuse(expected, value);
+      if (typeof value === 'bigint' && value >= min && value <= max) return String(value);
+      return refuse(expected, value);
+    },
+    json: String,
+    delimiter: ',',
+  };
+}
+
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+function bigintOf(text: string): bigint | typeof MALFORMED {
+  if (!INTEGER_TEXT.test(text)) return MALFORMED;
+  const n = BigInt(text);
+  return n >= INT8_MIN && n <= INT8_MAX ? n : MALFORMED;
+}
+
+const bigintCodec: ScalarCodec = {
+  parse: bigintOf,
+  decode(buf, start, end) {
+    // Up to 15 digits a double is exact: one BigInt from it, no string.
+    if (end - start <= 15) {
+      const n = integerBytes(buf, start, end);
+      return n === MALFORMED ? MALFORMED : BigInt(n);
+    }
+    return bigintOf(latin1(buf, start, end));
+  },
+  format(value) {
+    if (typeof value === 'bigint') return value >= INT8_MIN && value <= INT8_MAX ? String(value) : refuse('a bigint from -2^63 to 2^63-1', value);
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value + 0);
+    return refuse('a bigint or a safe integer', value);
+  },
+  json: String,
+  delimiter: ',',
+};
+
+// ---- real, double precision
+
+/** PostgreSQL's float text: a decimal (with exponent), NaN, Infinity, -Infinity (any case, inf too). */
+function floatOf(text: string): number | typeof MALFORMED {
+  let digit = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= ZERO && c <= ZERO + 9) digit = true;
+    else if (c !== 0x2e && c !== MINUS && c !== PLUS && (c | 0x20) !== 0x65) return specialFloat(text);
+  }
+  // Only digits, signs, points and e's: Number() accepts exactly the well-formed ones.
+  const n = Number(text);
+  return digit && Number.isFinite(n) ? n : MALFORMED;
+}
+
+function specialFloat(text: string): number | typeof MALFORMED {
+  switch (text.toLowerCase()) {
+    case 'nan':
+      return NaN;
+    case 'infinity':
+    case '+infinity':
+    case 'inf':
+    case '+inf':
+      return Infinity;
+    case '-infinity':
+    case '-inf':
+      return -Infinity;
+  }
+  return MALFORMED;
+}
+
+/** The shortest decimal (9 digits at most) that rounds to the float32 `float`, as PostgreSQL writes real. */
+function shortestFloat32(float: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(float.toPrecision(digits)));
+    if (Math.fround(Number(text)) === float) return text;
+  }
+  return String(Number(float.toPrecision(9)));
+}
+
+const floatJson = (value: unknown): string => (Number.isFinite(value) ? numberText(value as number) : jsonString(value));
+
+const doubleCodec: ScalarCodec = {
+  parse: floatOf,
+  decode: asciiDecode(floatOf),
+  format: (value) => (typeof value === 'number' ? numberText(value) : refuse('a number', value)),
+  json: floatJson,
+  delimiter: ',',
+};
+
+const realCodec: ScalarCodec = {
+  parse: floatOf,
+  decode: asciiDecode(floatOf),
+  format(value) {
+    if (typeof value !== 'number') return refuse('a number', value);
+    // PostgreSQL stores exactly Math.fround(value): the text is the shortest that rounds to it.
+    const float = Math.fround(value);
+    if (Number.isFinite(value) && !Number.isFinite(float)) return new Refusal(`${value} is beyond real's range (±3.4e38)`);
+    if (float === 0 && value !== 0) return new Refusal(`${value} is too small for a real (it would be 0)`);
+    return Number.isFinite(float) && float !== 0 ? shortestFloat32(float) : numberText(float);
+  },
+  json: floatJson,
+  delimiter: ',',
+};
+
+// ---- numeric
+
+function numericOf(text: string): Numeric | typeof MALFORMED {
+  try {
+    return new Numeric(text);
+  } catch {
+    return MALFORMED;
+  }
+}
+
+function numericCodec(modifier: string | null): ScalarCodec {
+  const [precision, scale] = modifier === null ? [] : modifier.split(',').map(Number);
+  const limit = precision === undefined ? 0n : 10n ** BigInt(precision);
+  const fits = (value: Numeric): Refusal | null => {
+    if (precision === undefined || scale === undefined || value.isNaN) return null;
+    if (!value.isFinite) return new Refusal(`numeric(${modifier}) cannot hold ${value}`);
+    const text = value.toString();
+    const point = text.indexOf('.');
+    const integerDigits = (point === -1 ? text.length : point) - (text.charCodeAt(0) === MINUS ? 1 : 0);
+    // Fewer integer digits than allowed: rounding to the scale cannot overflow.
+    if (scale >= 0 && integerDigits < precision - scale) return null;
+    const scaled = value.toScaledBigInt(scale);
+    if ((scaled < 0n ? -scaled : scaled) < limit) return null;
+    return new Refusal(`${value} does not fit numeric(${modifier}): once rounded to ${scale} decimal places it has more than ${precision} significant digits`);
+  };
+  return {
+    parse: numericOf,
+    decode: asciiDecode(numericOf),
+    format(value) {
+      let numeric: Numeric;
+      if (value instanceof Numeric) numeric = value;
+      else if (typeof value === 'bigint') numeric = new Numeric(String(value));
+      else if (typeof value === 'number' && Number.isFinite(value)) numeric = new Numeric(String(value));
+      else if (typeof value === 'string') {
+        try {
+          numeric = new Numeric(value);
+        } catch (error) {
+          return new Refusal((error as Error).message);
+        }
+      } else return refuse('a Numeric, a decimal string, a bigint or a finite number', value);
+      return fits(numeric) ?? numeric.toString();
+    },
+    json: (value) => ((value as Numeric).isFinite ? String(value) : jsonString(value)),
+    delimiter: ',',
+  };
+}
+
+// ---- text, varchar, char, name, citext and every type this module does not know
+
+// String#isWellFormed (Node 20+) is not in the ES2023 lib typings.
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
+
+/** Why PostgreSQL cannot store `text` as text, or null: it can. */
+function textProblem(text: string): Refusal | null {
+  if (text.indexOf('\u0000') !== -1) return new Refusal(`PostgreSQL text cannot hold U+0000, as ${describeValue(text)} has`);
+  if (!isWellFormed.call(text)) return new Refusal(`${describeValue(text)} has a lone surrogate, which UTF-8 cannot encode`);
+  return null;
+}
+
+const identity = (text: string): string => text;
+
+/** Strings; `maxChars` as varchar(n) / char(n) check it: longer is refused unless the excess is spaces. */
+function textCodec(maxChars: number | null, typeName: string, delimiter = ','): ScalarCodec {
+  return {
+    parse: identity,
+    decode: utf8Decode(identity),
+    format(value) {
+      if (typeof value !== 'string') return refuse('a string', value);
+      const problem = textProblem(value);
+      if (problem !== null) return problem;
+      if (maxChars !== null && value.length > maxChars) {
+        const chars = [...value];
+        if (chars.length > maxChars && chars.slice(maxChars).some((c) => c !== ' ')) {
+          return new Refusal(`${describeValue(value)} has ${chars.length} characters, more than ${typeName} holds`);
+        }
+      }
+      return value;
+    },
+    json: jsonString,
+    delimiter,
+  };
+}
+
+const nameCodec: ScalarCodec = {
+  ...textCodec(null, 'name'),
+  format(value) {
+    if (typeof value !== 'string') return refuse('a string', value);
+    // PostgreSQL would cut a longer name to 63 bytes without a word.
+    return textProblem(value) ?? (Buffer.byteLength(value) > 63 ? new Refusal(`${describeValue(value)} is longer than a name's 63 bytes`) : value);
+  },
+};
+
+// ---- uuid
+
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+function isUuid(text: string): boolean {
+  if (text.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = text.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== MINUS : HEX[c] !== 1) return false;
+  }
+  return true;
+}
+
+const uuidCodec: ScalarCodec = {
+  parse: (text) => (isUuid(text) ? text.toLowerCase() : MALFORMED),
+  decode(buf, start, end) {
+    const text = latin1(buf, start, end);
+    return isUuid(text) ? text : MALFORMED;
+  },
+  format: (value) => (typeof value === 'string' && isUuid(value) ? value : refuse('a uuid string (8-4-4-4-12 hex digits)', value)),
+  json: jsonString,
+  delimiter: ',',
+};
+
+// ---- bytea
+
+// Hex digit value + 1, so 0 means "not a hex digit".
+const HEX_VALUE = new Uint8Array(256);
+for (let d = 0; d < 16; d++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(d)] = d + 1;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(d)] = d + 1;
+}
+
+/** `buf[start, end)` hex digit pairs as bytes, or MALFORMED. */
+function hexBytes(buf: Uint8Array, start: number, end: number): Buffer | typeof MALFORMED {
+  if ((end - start) % 2 !== 0) return MALFORMED;
+  const out = Buffer.allocUnsafe((end - start) / 2);
+  for (let i = start, o = 0; i < end; i += 2, o++) {
+    const high = HEX_VALUE[buf[i]!]!;
+    const low = HEX_VALUE[buf[i + 1]!]!;
+    if (high === 0 || low === 0) return MALFORMED;
+    out[o] = (high - 1) * 16 + low - 1;
+  }
+  return out;
+}
+
+/** bytea text: hex (`\x0aff`) or the escape format (`a\012\\`). */
+function byteaOf(text: string): Buffer | typeof MALFORMED {
+  if (text.charCodeAt(0) === BACKSLASH && text.charCodeAt(1) === 0x78) {
+    const ascii = Buffer.from(text, 'latin1');
+    return text.length === ascii.length ? hexBytes(ascii, 2, ascii.length) : MALFORMED;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return MALFORMED;
+    if (c !== BACKSLASH) {
+      out.push(c);
+    } else if (text.charCodeAt(i + 1) === BACKSLASH) {
+      out.push(BACKSLASH);
+      i++;
+    } else if (/^[0-3][0-7][0-7]$/.test(text.slice(i + 1, i + 4))) {
+      out.push(parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else {
+      return MALFORMED;
+    }
+  }
+  return Buffer.from(out);
+}
+
+const byteaCodec: ScalarCodec = {
+  parse: byteaOf,
+  decode(buf, start, end) {
+    // PostgreSQL's hex output as COPY writes it: `\\x` and the digits.
+    if (end - start >= 3 && buf[start] === BACKSLASH && buf[start + 1] === BACKSLASH && buf[start + 2] === 0x78) return hexBytes(buf, start + 3, end);
+    return MALFORMED;
+  },
+  format(value) {
+    if (!(value instanceof Uint8Array)) return refuse('a Buffer or Uint8Array', value);
+    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return `\\x${(bytes as unknown as BufferSlices).hexSlice(0, bytes.length)}`;
+  },
+  json: (value) => jsonString(`\\x${(value as Buffer).toString('hex')}`),
+  delimiter: ',',
+};
+
+// ---- json, jsonb
+
+function jsonOf(text: string): unknown {
+  try {
+    return parseJson(text);
+  } catch {
+    return MALFORMED;
+  }
+}
+
+function jsonCodec(jsonb: boolean): ScalarCodec {
+  return {
+    parse: jsonOf,
+    decode: utf8Decode(jsonOf),
+    format: (value) => stringifyJson(value, jsonb),
+    json(value) {
+      const text = stringifyJson(value, true);
+      return typeof text === 'string' ? text : jsonString(value);
+    },
+    delimiter: ',',
+  };
+}
+
+// ---- date
+
+function dateOf(text: string): PgDate | typeof MALFORMED {
+  return parsePgDate(text) ?? MALFORMED;
+}
+
+const dateCodec: ScalarCodec = {
+  parse: dateOf,
+  decode: asciiDecode(dateOf),
+  format(value) {
+    if (value instanceof PgDate) return value.toString();
+    if (value instanceof Date) {
+      try {
+        return PgDate.fromDate(value).toString();
+      } catch (error) {
+        return new Refusal(`${describeValue(value)}: ${(error as Error).message}`);
+      }
+    }
+    const date = typeof value === 'string' ? parsePgDate(value) : null;
+    return date?.toString() ?? refuse("a PgDate, a Date or a 'YYYY-MM-DD' string", value);
+  },
+  json: jsonString,
+  delimiter: ',',
+};
+
+// ---- timestamp, timestamptz
+
+function timestampOf(text: string): PgTimestamp | typeof MALFORMED {
+  const timestamp = parsePgTimestamp(text);
+  return timestamp instanceof PgTimestamp ? timestamp : MALFORMED;
+}
+
+function timestampCodec(withTimeZone: boolean): ScalarCodec {
+  const style = withTimeZone ? PG_TIMESTAMPTZ_STYLE : PG_TIMESTAMP_STYLE;
+  const jsonStyle: TimestampStyle = { t: true, zone: withTimeZone ? '+00:00' : '', iso: false };
+  return {
+    parse: timestampOf,
+    decode: asciiDecode(timestampOf),
+    format(value) {
+      let timestamp: PgTimestamp | null | symbol = null;
+      if (value instanceof PgTimestamp) timestamp = value;
+      else if (value instanceof Date) {
+        try {
+          timestamp = PgTimestamp.fromDate(value);
+        } catch (error) {
+          return new Refusal(`${describeValue(value)}: ${(error as Error).message}`);
+        }
+      } else if (typeof value === 'string') {
+        timestamp = parsePgTimestamp(value);
+        if (timestamp !== null && !(timestamp instanceof PgTimestamp)) return new Refusal(`${describeValue(value)} is outside PostgreSQL's timestamp range (4714-11-24 BC to 294276-12-31)`);
+      }
+      return timestamp instanceof PgTimestamp ? formatTimestamp(timestamp, style) : refuse('a PgTimestamp, a Date or an ISO 8601 / PostgreSQL timestamp string', value);
+    },
+    json: (value) => jsonString(formatTimestamp(value as PgTimestamp, jsonStyle)),
+    delimiter: ',',
+  };
+}
+
+// ---- by name
+
+const CODECS: Readonly<Record<string, ScalarCodec>> = {
+  boolean: booleanCodec,
+  smallint: smallIntegerCodec(-32768, 32767),
+  integer: smallIntegerCodec(-2147483648, 2147483647),
+  bigint: bigintCodec,
+  real: realCodec,
+  'double precision': doubleCodec,
+  numeric: numericCodec(null),
+  text: textCodec(null, 'text'),
+  'character varying': textCodec(null, 'character varying'),
+  bpchar: textCodec(null, 'bpchar'),
+  citext: textCodec(null, 'citext'),
+  name: nameCodec,
+  uuid: uuidCodec,
+  bytea: byteaCodec,
+  json: jsonCodec(false),
+  jsonb: jsonCodec(true),
+  date: dateCodec,
+  'timestamp without time zone': timestampCodec(false),
+  'timestamp with time zone': timestampCodec(true),
+};
+
+const otherCodec = textCodec(null, 'text');
+const boxCodec = textCodec(null, 'box', ';');
+
+/** The codec of a (normalized) type; types not listed decode and encode as their text. */
+export function scalarCodec(type: PgTypeName): ScalarCodec {
+  if (type.modifier !== null) {
+    if (type.base === 'numeric') return numericCodec(type.modifier);
+    if (type.base === 'character varying' || type.base === 'character') return textCodec(Number(type.modifier), `${type.base}(${type.modifier})`);
+  }
+  if (type.base === 'box') return boxCodec;
+  return CODECS[type.base] ?? otherCodec;
+}
