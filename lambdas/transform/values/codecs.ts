@@ -75,7 +75,7 @@ function arrayDecoder(codec: ScalarCodec, typeName: string): FieldDecoder {
   const { parse, delimiter } = codec;
   return (buf, start, end) => {
     if (isNullField(buf, start, end)) return null;
-    let text = buf.toString('utf8', start, end);
+    let text = (buf as unknown as { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
     if (text.indexOf('\\') !== -1) text = decodeFieldText(buf, start, end)!;
     const value = parseArrayText(text, parse, delimiter);
     if (value === MALFORMED) throw malformed(typeName, text);
@@ -84,7 +84,16 @@ function arrayDecoder(codec: ScalarCodec, typeName: string): FieldDecoder {
 }
 
 function scalarEncoder(codec: ScalarCodec): FieldEncoder {
-  const { format } = codec;
+  const { format, write, ascii } = codec;
+  if (write !== undefined) {
+    return (value, out) => {
+      if (value === null || value === undefined) {
+        out.nullField();
+        return null;
+      }
+      return write(value, out)?.reason ?? null;
+    };
+  }
   return (value, out) => {
     if (value === null || value === undefined) {
       out.nullField();
@@ -92,7 +101,9 @@ function scalarEncoder(codec: ScalarCodec): FieldEncoder {
     }
     const text = format(value);
     if (typeof text !== 'string') return text.reason;
-    out.textField(text);
+    // Text that is ASCII and needs no COPY escapes skips the UTF-8 encoder and the escape scan.
+    if (ascii) out.asciiField(text);
+    else out.textField(text);
     return null;
   };
 }

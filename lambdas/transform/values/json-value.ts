@@ -71,13 +71,25 @@ export function parseJson(text: string): unknown {
 
 /**
  * `value` as JSON text, or a Refusal. Like JSON.stringify (toJSON is called, undefined/functions/
- * symbols are left out of objects and are null in arrays) but exact and strict: bigint and Numeric
- * are written as their digits, -0 as -0, JSON_NULL as null; NaN, ±Infinity, Map, Set and cycles
- * are refused, and so, for jsonb, are strings with U+0000 or a lone surrogate, which jsonb rejects.
+ * symbols are left out of objects and are null in arrays, -0 is 0) but exact and strict: bigint
+ * and Numeric are written as their digits (Numeric NaN/±Infinity as strings, like to_jsonb),
+ * JSON_NULL as null; NaN, ±Infinity, Map, Set and cycles are refused, and so, for jsonb, are
+ * strings with U+0000 or a lone surrogate, which jsonb rejects.
  */
 export function stringifyJson(value: unknown, jsonb: boolean): string | Refusal {
-  const text = jsonText(value, jsonb, []);
-  return text === undefined ? new Refusal(`expected a JSON value, got ${describeValue(value)}`) : text;
+  // The native JSON.stringify writes what jsonText would (Numeric's toJSON is a raw JSON number)
+  // unless the value has a bigint (it throws), NaN or ±Infinity (written as null), a Map or Set
+  // (written as {}) or, for jsonb, a string it escapes as \u0000 or a lone surrogate. Text
+  // without null, {} and \u is therefore exact; the rest goes the careful way.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && text.indexOf('null') === -1 && text.indexOf('{}') === -1 && (!jsonb || text.indexOf('\\u') === -1)) return text;
+  const careful = jsonText(value, jsonb, []);
+  return careful === undefined ? new Refusal(`expected a JSON value, got ${describeValue(value)}`) : careful;
 }
 
 function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string | Refusal | undefined {
@@ -85,8 +97,7 @@ function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string |
     case 'string':
       return jsonb && !isJsonbString(value) ? badString(value) : JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) return new Refusal(`${value} is not a JSON number`);
-      return Object.is(value, -0) ? '-0' : String(value);
+      return Number.isFinite(value) ? String(value) : new Refusal(`${value} is not a JSON number`);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -97,7 +108,8 @@ function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string |
       return undefined;
   }
   if (value === null || value === JSON_NULL) return 'null';
-  if (value instanceof Numeric) return value.isFinite ? value.toString() : new Refusal(`Numeric ${value} is not a JSON number`);
+  // NaN and ±Infinity as strings, as Numeric#toJSON and PostgreSQL's to_jsonb write them.
+  if (value instanceof Numeric) return value.isFinite ? value.toString() : JSON.stringify(value.toString());
   const object = value as Record<string, unknown>;
   if (typeof object.toJSON === 'function') return jsonText((object.toJSON as (key: string) => unknown)(''), jsonb, ancestors);
   if (value instanceof Map || value instanceof Set) return new Refusal(`a ${value.constructor.name} has no JSON form; convert it to an object or array`);

@@ -1,11 +1,11 @@
 // One codec per PostgreSQL base type: its text form -> the JS value (with a fast path straight
 // from the COPY field's bytes), the JS values a column of it takes -> its text form, and the
 // value as PostgreSQL's to_jsonb writes it. Types it does not know are text.
-import { BACKSLASH } from '../copy-text.ts';
+import { BACKSLASH, type CopyTextWriter } from '../copy-text.ts';
 import { MALFORMED } from './malformed.ts';
 import { Numeric } from './numeric.ts';
-import { parsePgDate, PgDate } from './pg-date.ts';
-import { formatTimestamp, parsePgTimestamp, PG_TIMESTAMP_STYLE, PG_TIMESTAMPTZ_STYLE, PgTimestamp, type TimestampStyle } from './pg-timestamp.ts';
+import { parsePgDate, parsePgDateBytes, PgDate, writeDateField } from './pg-date.ts';
+import { formatTimestamp, parsePgTimestamp, parsePgTimestampBytes, PG_TIMESTAMP_STYLE, PG_TIMESTAMPTZ_STYLE, PgTimestamp, writeTimestampField, type TimestampStyle } from './pg-timestamp.ts';
 import type { PgTypeName } from './pg-type-name.ts';
 import { parseJson, stringifyJson } from './json-value.ts';
 import { Refusal, describeValue, refuse } from './refusal.ts';
@@ -24,6 +24,10 @@ export interface ScalarCodec {
   readonly json: (value: unknown) => string;
   /** Array element delimiter: `,` for every type but box. */
   readonly delimiter: string;
+  /** `format` only ever returns ASCII that COPY does not escape, so it can be written as it is. */
+  readonly ascii: boolean;
+  /** Where quicker than `format`: writes a non-null value as a COPY field itself, or returns a Refusal and writes nothing. */
+  readonly write?: (value: unknown, out: CopyTextWriter) => Refusal | null;
 }
 
 const ZERO = 0x30;
@@ -48,6 +52,13 @@ const utf8Decode = (parse: (text: string) => unknown) => (buf: Buffer, start: nu
 };
 
 const jsonString = (value: unknown): string => JSON.stringify(String(value));
+
+/** ASCII text without COPY escapes (or a Refusal) written as a field. */
+function writeFormatted(text: string | Refusal, out: CopyTextWriter): Refusal | null {
+  if (typeof text !== 'string') return text;
+  out.asciiField(text);
+  return null;
+}
 const numberText = (value: number): string => (Object.is(value, -0) ? '-0' : String(value));
 
 // ---- boolean
@@ -74,6 +85,7 @@ const booleanCodec: ScalarCodec = {
   format: (value) => (typeof value === 'boolean' ? (value ? 't' : 'f') : refuse('a boolean', value)),
   json: (value) => (value ? 'true' : 'false'),
   delimiter: ',',
+  ascii: true,
 };
 
 // ---- smallint, integer, bigint
@@ -114,6 +126,7 @@ function smallIntegerCodec(min: number, max: number): ScalarCodec {
     },
     json: String,
     delimiter: ',',
+    ascii: true,
   };
 }
 
@@ -143,21 +156,26 @@ const bigintCodec: ScalarCodec = {
   },
   json: String,
   delimiter: ',',
+  ascii: true,
 };
 
 // ---- real, double precision
 
 /** PostgreSQL's float text: a decimal (with exponent), NaN, Infinity, -Infinity (any case, inf too). */
 function floatOf(text: string): number | typeof MALFORMED {
-  let digit = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= ZERO && c <= ZERO + 9) digit = true;
-    else if (c !== 0x2e && c !== MINUS && c !== PLUS && (c | 0x20) !== 0x65) return specialFloat(text);
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  // Number() takes more than PostgreSQL writes: whitespace (first/last char), 0x/0o/0b (second
+  // char), Infinity (first char). Ruled out, what is left parses alike in both.
+  if (((first >= ZERO && first <= ZERO + 9) || first === MINUS || first === PLUS || first === 0x2e) && ((last >= ZERO && last <= ZERO + 9) || last === 0x2e)) {
+    const radix = text.charCodeAt(1) | 0x20;
+    if (radix !== 0x78 && radix !== 0x6f && radix !== 0x62) {
+      const n = Number(text);
+      if (Number.isFinite(n)) return n;
+      return n !== n ? specialFloat(text) : MALFORMED; // NaN: maybe -Infinity; infinite: out of range
+    }
   }
-  // Only digits, signs, points and e's: Number() accepts exactly the well-formed ones.
-  const n = Number(text);
-  return digit && Number.isFinite(n) ? n : MALFORMED;
+  return specialFloat(text);
 }
 
 function specialFloat(text: string): number | typeof MALFORMED {
@@ -193,6 +211,7 @@ const doubleCodec: ScalarCodec = {
   format: (value) => (typeof value === 'number' ? numberText(value) : refuse('a number', value)),
   json: floatJson,
   delimiter: ',',
+  ascii: true,
 };
 
 const realCodec: ScalarCodec = {
@@ -208,6 +227,7 @@ const realCodec: ScalarCodec = {
   },
   json: floatJson,
   delimiter: ',',
+  ascii: true,
 };
 
 // ---- numeric
@@ -254,6 +274,7 @@ function numericCodec(modifier: string | null): ScalarCodec {
     },
     json: (value) => ((value as Numeric).isFinite ? String(value) : jsonString(value)),
     delimiter: ',',
+    ascii: true,
   };
 }
 
@@ -290,6 +311,7 @@ function textCodec(maxChars: number | null, typeName: string, delimiter = ','): 
     },
     json: jsonString,
     delimiter,
+    ascii: false,
   };
 }
 
@@ -323,8 +345,22 @@ const uuidCodec: ScalarCodec = {
     return isUuid(text) ? text : MALFORMED;
   },
   format: (value) => (typeof value === 'string' && isUuid(value) ? value : refuse('a uuid string (8-4-4-4-12 hex digits)', value)),
+  write(value, out) {
+    if (typeof value !== 'string' || value.length !== 36) return refuse('a uuid string (8-4-4-4-12 hex digits)', value);
+    // Checked while copied; given up (nothing closed) at the first wrong character.
+    const start = out.openField(36);
+    const buf = out.buf;
+    for (let i = 0; i < 36; i++) {
+      const c = value.charCodeAt(i);
+      if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== MINUS : HEX[c] !== 1) return refuse('a uuid string (8-4-4-4-12 hex digits)', value);
+      buf[start + i] = c;
+    }
+    out.closeField(start + 36);
+    return null;
+  },
   json: jsonString,
   delimiter: ',',
+  ascii: true,
 };
 
 // ---- bytea
@@ -374,6 +410,13 @@ function byteaOf(text: string): Buffer | typeof MALFORMED {
   return Buffer.from(out);
 }
 
+const HEX_DIGIT = Buffer.from('0123456789abcdef', 'latin1');
+
+function hexText(bytes: Uint8Array): string {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return (buffer as unknown as BufferSlices).hexSlice(0, buffer.length);
+}
+
 const byteaCodec: ScalarCodec = {
   parse: byteaOf,
   decode(buf, start, end) {
@@ -381,13 +424,30 @@ const byteaCodec: ScalarCodec = {
     if (end - start >= 3 && buf[start] === BACKSLASH && buf[start + 1] === BACKSLASH && buf[start + 2] === 0x78) return hexBytes(buf, start + 3, end);
     return MALFORMED;
   },
-  format(value) {
+  format: (value) => (value instanceof Uint8Array ? `\\x${hexText(value)}` : refuse('a Buffer or Uint8Array', value)),
+  write(value, out) {
     if (!(value instanceof Uint8Array)) return refuse('a Buffer or Uint8Array', value);
-    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return `\\x${(bytes as unknown as BufferSlices).hexSlice(0, bytes.length)}`;
+    const n = value.length;
+    let p = out.openField(3 + 2 * n);
+    const buf = out.buf; // after openField, which may have replaced it
+    buf[p++] = BACKSLASH; // \\x: the backslash as COPY escapes it
+    buf[p++] = BACKSLASH;
+    buf[p++] = 0x78;
+    if (n > 64) {
+      p += buf.write(hexText(value), p, 'latin1');
+    } else {
+      for (let i = 0; i < n; i++) {
+        const b = value[i]!;
+        buf[p++] = HEX_DIGIT[b >> 4]!;
+        buf[p++] = HEX_DIGIT[b & 15]!;
+      }
+    }
+    out.closeField(p);
+    return null;
   },
   json: (value) => jsonString(`\\x${(value as Buffer).toString('hex')}`),
   delimiter: ',',
+  ascii: false,
 };
 
 // ---- json, jsonb
@@ -410,6 +470,7 @@ function jsonCodec(jsonb: boolean): ScalarCodec {
       return typeof text === 'string' ? text : jsonString(value);
     },
     delimiter: ',',
+    ascii: false,
   };
 }
 
@@ -421,7 +482,7 @@ function dateOf(text: string): PgDate | typeof MALFORMED {
 
 const dateCodec: ScalarCodec = {
   parse: dateOf,
-  decode: asciiDecode(dateOf),
+  decode: (buf, start, end) => parsePgDateBytes(buf, start, end) ?? MALFORMED,
   format(value) {
     if (value instanceof PgDate) return value.toString();
     if (value instanceof Date) {
@@ -434,8 +495,14 @@ const dateCodec: ScalarCodec = {
     const date = typeof value === 'string' ? parsePgDate(value) : null;
     return date?.toString() ?? refuse("a PgDate, a Date or a 'YYYY-MM-DD' string", value);
   },
+  write(value, out) {
+    if (!(value instanceof PgDate)) return writeFormatted(dateCodec.format(value), out);
+    writeDateField(value, out);
+    return null;
+  },
   json: jsonString,
   delimiter: ',',
+  ascii: true,
 };
 
 // ---- timestamp, timestamptz
@@ -450,7 +517,10 @@ function timestampCodec(withTimeZone: boolean): ScalarCodec {
   const jsonStyle: TimestampStyle = { t: true, zone: withTimeZone ? '+00:00' : '', iso: false };
   return {
     parse: timestampOf,
-    decode: asciiDecode(timestampOf),
+    decode(buf, start, end) {
+      const timestamp = parsePgTimestampBytes(buf, start, end);
+      return timestamp instanceof PgTimestamp ? timestamp : MALFORMED;
+    },
     format(value) {
       let timestamp: PgTimestamp | null | symbol = null;
       if (value instanceof PgTimestamp) timestamp = value;
@@ -466,8 +536,14 @@ function timestampCodec(withTimeZone: boolean): ScalarCodec {
       }
       return timestamp instanceof PgTimestamp ? formatTimestamp(timestamp, style) : refuse('a PgTimestamp, a Date or an ISO 8601 / PostgreSQL timestamp string', value);
     },
+    write(value, out) {
+      if (!(value instanceof PgTimestamp)) return writeFormatted(this.format(value), out);
+      writeTimestampField(value, withTimeZone, out);
+      return null;
+    },
     json: (value) => jsonString(formatTimestamp(value as PgTimestamp, jsonStyle)),
     delimiter: ',',
+    ascii: true,
   };
 }
 
