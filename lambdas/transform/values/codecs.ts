@@ -52,7 +52,7 @@ export function encoderFor(type: string): FieldEncoder {
 
 function malformed(typeName: string, text: string): CopyFormatError {
   return new CopyFormatError(
-    `a ${typeName} field holds ${preview(text)}, which is not ${typeName} text as PostgreSQL writes it: ` +
+    `a field of type ${typeName} holds ${preview(text)}, which is not ${typeName} text as PostgreSQL writes it: ` +
       'declare the column with the type PostgreSQL reports for it (format_type)',
   );
 }

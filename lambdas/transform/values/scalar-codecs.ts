@@ -339,7 +339,7 @@ function isUuid(text: string): boolean {
 }
 
 const uuidCodec: ScalarCodec = {
-  parse: (text) => (isUuid(text) ? text.toLowerCase() : MALFORMED),
+  parse: (text) => (isUuid(text) ? text : MALFORMED),
   decode(buf, start, end) {
     const text = latin1(buf, start, end);
     return isUuid(text) ? text : MALFORMED;
@@ -512,6 +512,22 @@ function timestampOf(text: string): PgTimestamp | typeof MALFORMED {
   return timestamp instanceof PgTimestamp ? timestamp : MALFORMED;
 }
 
+/** A PgTimestamp, a Date or timestamp text; a Refusal for anything else or outside PostgreSQL's range. */
+function timestampFrom(value: unknown): PgTimestamp | Refusal {
+  if (value instanceof PgTimestamp) return value;
+  if (value instanceof Date) {
+    try {
+      return PgTimestamp.fromDate(value);
+    } catch (error) {
+      return new Refusal(`${describeValue(value)}: ${(error as Error).message}`);
+    }
+  }
+  const timestamp = typeof value === 'string' ? parsePgTimestamp(value) : null;
+  if (timestamp === null) return refuse('a PgTimestamp, a Date or an ISO 8601 / PostgreSQL timestamp string', value);
+  if (!(timestamp instanceof PgTimestamp)) return new Refusal(`${describeValue(value)} is outside PostgreSQL's timestamp range (4714-11-24 BC to 294276-12-31)`);
+  return timestamp;
+}
+
 function timestampCodec(withTimeZone: boolean): ScalarCodec {
   const style = withTimeZone ? PG_TIMESTAMPTZ_STYLE : PG_TIMESTAMP_STYLE;
   const jsonStyle: TimestampStyle = { t: true, zone: withTimeZone ? '+00:00' : '', iso: false };
@@ -522,23 +538,13 @@ function timestampCodec(withTimeZone: boolean): ScalarCodec {
       return timestamp instanceof PgTimestamp ? timestamp : MALFORMED;
     },
     format(value) {
-      let timestamp: PgTimestamp | null | symbol = null;
-      if (value instanceof PgTimestamp) timestamp = value;
-      else if (value instanceof Date) {
-        try {
-          timestamp = PgTimestamp.fromDate(value);
-        } catch (error) {
-          return new Refusal(`${describeValue(value)}: ${(error as Error).message}`);
-        }
-      } else if (typeof value === 'string') {
-        timestamp = parsePgTimestamp(value);
-        if (timestamp !== null && !(timestamp instanceof PgTimestamp)) return new Refusal(`${describeValue(value)} is outside PostgreSQL's timestamp range (4714-11-24 BC to 294276-12-31)`);
-      }
-      return timestamp instanceof PgTimestamp ? formatTimestamp(timestamp, style) : refuse('a PgTimestamp, a Date or an ISO 8601 / PostgreSQL timestamp string', value);
+      const timestamp = timestampFrom(value);
+      return timestamp instanceof PgTimestamp ? formatTimestamp(timestamp, style) : timestamp;
     },
     write(value, out) {
-      if (!(value instanceof PgTimestamp)) return writeFormatted(this.format(value), out);
-      writeTimestampField(value, withTimeZone, out);
+      const timestamp = timestampFrom(value);
+      if (!(timestamp instanceof PgTimestamp)) return timestamp;
+      writeTimestampField(timestamp, withTimeZone, out);
       return null;
     },
     json: (value) => jsonString(formatTimestamp(value as PgTimestamp, jsonStyle)),
