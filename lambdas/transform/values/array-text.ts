@@ -179,21 +179,31 @@ export function quoteElement(text: string, delimiter = ','): string {
 /**
  * Nested JS arrays as array text; `elementText` gives each non-null element's text form or a
  * Refusal. Refused: not an array, sub-arrays of unequal length or depth (PostgreSQL arrays are
- * rectangular), an empty sub-array, more than 6 dimensions.
+ * rectangular), an empty sub-array, more than 6 dimensions. With `dimensions` (json[] and jsonb[],
+ * whose elements may be JS arrays themselves) the array has exactly that many levels at most and
+ * anything below them is an element.
  */
-export function formatArrayText(value: unknown, elementText: (element: unknown) => string | Refusal, delimiter = ','): string | Refusal {
+export function formatArrayText(value: unknown, elementText: (element: unknown) => string | Refusal, delimiter = ',', dimensions?: number): string | Refusal {
   if (!Array.isArray(value)) return new Refusal(`expected an array, got ${describeValue(value)}`);
   if (value.length === 0) return '{}';
   const dims: number[] = [];
-  for (let probe: unknown = value; Array.isArray(probe); probe = probe[0]) {
+  const levels = dimensions ?? MAX_ARRAY_DIMS + 1;
+  for (let probe: unknown = value; Array.isArray(probe) && dims.length < levels; probe = probe[0]) {
     if (probe.length === 0) return new Refusal('an array holds an empty sub-array: PostgreSQL arrays are rectangular; use [] for an empty array');
     dims.push(probe.length);
   }
   if (dims.length > MAX_ARRAY_DIMS) return new Refusal(`an array has ${dims.length} dimensions; PostgreSQL allows at most ${MAX_ARRAY_DIMS}`);
-  return formatLevel(value, 0, dims, elementText, delimiter);
+  return formatLevel(value, 0, dims, elementText, delimiter, dimensions !== undefined);
 }
 
-function formatLevel(items: readonly unknown[], depth: number, dims: readonly number[], elementText: (element: unknown) => string | Refusal, delimiter: string): string | Refusal {
+function formatLevel(
+  items: readonly unknown[],
+  depth: number,
+  dims: readonly number[],
+  elementText: (element: unknown) => string | Refusal,
+  delimiter: string,
+  arrayElements: boolean,
+): string | Refusal {
   if (items.length !== dims[depth]) {
     return new Refusal(`a sub-array at depth ${depth} has ${items.length} elements where ${dims[depth]} are expected: PostgreSQL arrays are rectangular`);
   }
@@ -203,10 +213,10 @@ function formatLevel(items: readonly unknown[], depth: number, dims: readonly nu
     const item = items[k];
     let part: string | Refusal;
     if (!leaf) {
-      part = Array.isArray(item) ? formatLevel(item, depth + 1, dims, elementText, delimiter) : new Refusal(`element ${k} at depth ${depth} should be a sub-array, got ${describeValue(item)}`);
+      part = Array.isArray(item) ? formatLevel(item, depth + 1, dims, elementText, delimiter, arrayElements) : new Refusal(`element ${k} at depth ${depth} should be a sub-array, got ${describeValue(item)}`);
     } else if (item === null || item === undefined) {
       part = 'NULL';
-    } else if (Array.isArray(item)) {
+    } else if (Array.isArray(item) && !arrayElements) {
       part = new Refusal(`element ${k} at depth ${depth} is an array where its siblings are not: PostgreSQL arrays are rectangular`);
     } else {
       const element = elementText(item);

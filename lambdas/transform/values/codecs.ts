@@ -33,7 +33,7 @@ function column(declared: string): Column {
     const type = normalizePgType(declared);
     const codec = scalarCodec(type);
     found = type.arrayDims > 0
-      ? { type, codec, decode: arrayDecoder(codec, type.canonical), encode: arrayEncoder(codec) }
+      ? { type, codec, decode: arrayDecoder(codec, type.canonical), encode: arrayEncoder(codec, type.arrayDims) }
       : { type, codec, decode: scalarDecoder(codec, type.canonical), encode: scalarEncoder(codec) };
     columns.set(declared, found);
   }
@@ -108,14 +108,16 @@ function scalarEncoder(codec: ScalarCodec): FieldEncoder {
   };
 }
 
-function arrayEncoder(codec: ScalarCodec): FieldEncoder {
+function arrayEncoder(codec: ScalarCodec, declaredDims: number): FieldEncoder {
   const { format, delimiter } = codec;
+  // A JS array inside a jsonb[] value is a JSON array, not another dimension.
+  const dimensions = codec.arrayValues === true ? declaredDims : undefined;
   return (value, out) => {
     if (value === null || value === undefined) {
       out.nullField();
       return null;
     }
-    const text = formatArrayText(value, format, delimiter);
+    const text = formatArrayText(value, format, delimiter, dimensions);
     if (typeof text !== 'string') return text.reason;
     out.textField(text);
     return null;

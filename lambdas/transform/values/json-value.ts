@@ -23,29 +23,39 @@ function exactNumbers(_key: string, value: unknown, context?: ParseContext): unk
   return exactNumber(context.source, value);
 }
 
-/** The number as written: `value` when it is exact, else a bigint (integer text) or a Numeric. */
+/**
+ * The number as written: integer text as a number when it is a safe integer, else a bigint;
+ * other text as a number when the number's own text means the same numeric (value and scale:
+ * 1.5, 0.1, 1e-7), else as a Numeric (0.1000000000000000055511151231257827, 12.50, 1e400).
+ */
 function exactNumber(source: string, value: number): number | bigint | Numeric {
   if (!/[.eE]/.test(source)) return Number.isSafeInteger(value) ? value : BigInt(source);
-  if (Number.isFinite(value) && new Numeric(source).equals(new Numeric(String(value)))) return value;
-  return new Numeric(source);
+  const exact = new Numeric(source);
+  return Number.isFinite(value) && exact.toString() === new Numeric(String(value)).toString() ? value : exact;
 }
 
 /**
- * True when a number in `text` may not survive as a double: a run of 16 or more digits (a point
- * does not break the run) or an exponent, outside strings.
+ * True when a number in `text` may not come out of a double as it went in: a run of 16 or more
+ * digits (a point does not break the run), an exponent, or a fraction ending in 0 (its scale),
+ * outside strings.
  */
 export function mayLoseNumbers(text: string): boolean {
   let digits = 0;
+  let fraction = false;
+  let lastZero = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       if (++digits >= 16) return true;
+      lastZero = c === 48;
     } else if (c === 46) {
-      // a decimal point: the digits after it count on
+      fraction = true; // the digits after the point count on
     } else if ((c | 0x20) === 0x65 && digits > 0) {
       return true;
     } else {
+      if (fraction && lastZero) return true;
       digits = 0;
+      fraction = false;
       if (c === 0x22) {
         // Skip the string: to the next quote not escaped by an odd run of backslashes.
         let end = text.indexOf('"', i + 1);
@@ -60,7 +70,7 @@ export function mayLoseNumbers(text: string): boolean {
       }
     }
   }
-  return false;
+  return fraction && lastZero;
 }
 
 /** The JS value of json/jsonb text; throws a SyntaxError when it is not JSON. */

@@ -26,6 +26,8 @@ export interface ScalarCodec {
   readonly delimiter: string;
   /** `format` only ever returns ASCII that COPY does not escape, so it can be written as it is. */
   readonly ascii: boolean;
+  /** Its values may be JS arrays (json, jsonb): in an array column, only the declared dimensions are array levels. */
+  readonly arrayValues?: boolean;
   /** Where quicker than `format`: writes a non-null value as a COPY field itself, or returns a Refusal and writes nothing. */
   readonly write?: (value: unknown, out: CopyTextWriter) => Refusal | null;
 }
@@ -465,6 +467,7 @@ function jsonCodec(jsonb: boolean): ScalarCodec {
     parse: jsonOf,
     decode: utf8Decode(jsonOf),
     format: (value) => stringifyJson(value, jsonb),
+    arrayValues: true,
     json(value) {
       const text = stringifyJson(value, true);
       return typeof text === 'string' ? text : jsonString(value);

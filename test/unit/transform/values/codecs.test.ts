@@ -300,6 +300,11 @@ describe('arrays', () => {
     assert.deepEqual(decode('box[]', '{(1,1),(0,0);(2,2),(1,1)}'), ['(1,1),(0,0)', '(2,2),(1,1)']);
     assert.deepEqual(decode('bytea[]', '{"\\\\x00ff"}'), [Buffer.from([0, 255])]);
     assert.deepEqual(decode('jsonb[]', '{"{\\"a\\": 1}",NULL}'), [{ a: 1 }, null]);
+    // A JS array in a jsonb[] is a JSON array element; a jsonb[][] takes two levels of JS arrays.
+    assert.deepEqual(decode('jsonb[]', '{[],"[1, [2]]","null",NULL}'), [[], [1, [2]], JSON_NULL, null]);
+    assert.equal(encode('jsonb[]', [[], [1, [2]], JSON_NULL, null]), '{[],"[1,[2]]","null",NULL}');
+    assert.equal(encode('jsonb[][]', [[[1], 2], [{}, null]]), '{{[1],2},{"{}",NULL}}');
+    assert.match(refused('jsonb[][]', [[1], []]), /rectangular/);
   });
 
   it('reads the lower-bound decoration and drops the bounds', () => {

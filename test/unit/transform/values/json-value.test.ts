@@ -9,8 +9,8 @@ import { Refusal } from '../../../../lambdas/transform/values/refusal.ts';
 const reason = (value: string | Refusal): string => (value instanceof Refusal ? value.reason : `not refused: ${value}`);
 
 describe('parseJson', () => {
-  it('keeps integers beyond 2^53 as bigint and decimals a double cannot hold as Numeric', () => {
-    const value = parseJson('[18446744073709551616, -9007199254740993, 9007199254740991, 9007199254740992, 0.1000000000000000055511151231257827, 0.1, 1.0, 1e400, 1e-400, 1.5e2, -0]') as unknown[];
+  it('keeps integers beyond 2^53 as bigint, and as Numeric numbers whose scale or digits a double would lose', () => {
+    const value = parseJson('[18446744073709551616, -9007199254740993, 9007199254740991, 9007199254740992, 0.1000000000000000055511151231257827, 0.1, 1.0, 1e400, 1e-400, 1.5e2, -0, 12.50, 0.0000001, 123456789.1234567]') as unknown[];
     assert.equal(value[0], 18446744073709551616n);
     assert.equal(value[1], -9007199254740993n);
     assert.equal(value[2], 9007199254740991);
@@ -18,11 +18,15 @@ describe('parseJson', () => {
     assert.ok(value[4] instanceof Numeric);
     assert.equal(String(value[4]), '0.1000000000000000055511151231257827');
     assert.equal(value[5], 0.1);
-    assert.equal(value[6], 1);
+    assert.ok(value[6] instanceof Numeric, '1.0 keeps its scale');
+    assert.equal(String(value[6]), '1.0');
     assert.equal(String(value[7]), `1${'0'.repeat(400)}`);
     assert.equal(String(value[8]), `0.${'0'.repeat(399)}1`);
     assert.equal(value[9], 150);
     assert.ok(Object.is(value[10], -0));
+    assert.equal(String(value[11]), '12.50');
+    assert.equal(value[12], 1e-7);
+    assert.equal(value[13], 123456789.1234567);
   });
 
   it('returns JSON_NULL for a top-level null only', () => {
@@ -43,6 +47,10 @@ describe('parseJson', () => {
     assert.equal(mayLoseNumbers('[123456789.1234567]'), true);
     assert.equal(mayLoseNumbers('[12345678.1234567, 1]'), false);
     assert.equal(mayLoseNumbers('{"a\\"": 1E5}'), true);
+    assert.equal(mayLoseNumbers('[1.50]'), true);
+    assert.equal(mayLoseNumbers('{"a": 0.0, "b": 1}'), true);
+    assert.equal(mayLoseNumbers('[1.5, 10, 100.25]'), false);
+    assert.equal(mayLoseNumbers('{"s": "1.50"}'), false);
   });
 
   it('throws on text that is not JSON', () => {
@@ -76,7 +84,7 @@ describe('stringifyJson', () => {
   });
 
   it('round-trips what parseJson gives, numbers exact', () => {
-    for (const text of ['[18446744073709551616,0.1000000000000000055511151231257827,0.1,1,-12.5]', '{"a":{"b":[{"c":null}]},"d":"e"}', 'null', '"\\u00e9"']) {
+    for (const text of ['[18446744073709551616,0.1000000000000000055511151231257827,0.1,1,-12.5,12.50,1.0]', '{"a":{"b":[{"c":null}]},"d":"e"}', 'null', '"\\u00e9"']) {
       assert.equal(stringifyJson(parseJson(text), true), text === '"\\u00e9"' ? '"é"' : text);
     }
   });
