@@ -104,21 +104,34 @@ for (const values of decoded) {
 if (!check.take().equals(input)) console.log('note: re-encoded text differs from the input (json spacing), values are equal');
 
 console.log(`${rows} rows of ${TYPES.join(', ')}; ${(input.length / DISTINCT).toFixed(0)} bytes a row on average`);
-const decodeRates: number[] = [];
-const encodeRates: number[] = [];
+// Rows per second of wall time, and per second of this process's CPU time: on a shared machine
+// the second is the steadier figure (time spent waiting for a core does not count).
+const rates = { decode: [] as number[], encode: [] as number[], decodeCpu: [] as number[], encodeCpu: [] as number[] };
+function timed(run: () => void): { wall: number; cpu: number } {
+  const cpuBefore = process.cpuUsage();
+  const began = performance.now();
+  run();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall: (performance.now() - began) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+const format = (n: number): string => Math.round(n).toLocaleString('en');
 for (let run = 1; run <= repeats; run++) {
-  let began = performance.now();
-  decodeRows(rows);
-  const decodeSeconds = (performance.now() - began) / 1000;
-  began = performance.now();
-  encodeRows(decoded, rows);
-  const encodeSeconds = (performance.now() - began) / 1000;
-  decodeRates.push(rows / decodeSeconds);
-  encodeRates.push(rows / encodeSeconds);
-  console.log(`run ${run}: decode ${Math.round(rows / decodeSeconds).toLocaleString('en')} rows/s, encode ${Math.round(rows / encodeSeconds).toLocaleString('en')} rows/s`);
+  const decodeTime = timed(() => decodeRows(rows));
+  const encodeTime = timed(() => encodeRows(decoded, rows));
+  rates.decode.push(rows / decodeTime.wall);
+  rates.encode.push(rows / encodeTime.wall);
+  rates.decodeCpu.push(rows / decodeTime.cpu);
+  rates.encodeCpu.push(rows / encodeTime.cpu);
+  console.log(
+    `run ${run}: decode ${format(rows / decodeTime.wall)} rows/s (${format(rows / decodeTime.cpu)} per CPU-s), ` +
+      `encode ${format(rows / encodeTime.wall)} rows/s (${format(rows / encodeTime.cpu)} per CPU-s)`,
+  );
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`median: decode ${Math.round(median(decodeRates)).toLocaleString('en')} rows/s, encode ${Math.round(median(encodeRates)).toLocaleString('en')} rows/s`);
+console.log(
+  `median: decode ${format(median(rates.decode))} rows/s (${format(median(rates.decodeCpu))} per CPU-s), ` +
+    `encode ${format(median(rates.encode))} rows/s (${format(median(rates.encodeCpu))} per CPU-s)`,
+);
 
 // Where the time goes: each column alone over the same rows, in ns a field.
 const perColumn: string[] = [];

@@ -1,7 +1,7 @@
 // The codecs of json and jsonb.
 import { MALFORMED } from './malformed.ts';
 import { parseJson, stringifyJson } from './json-value.ts';
-import { jsonString, utf8Decode, type ScalarCodec } from './base-codec.ts';
+import { utf8Decode, type ScalarCodec } from './base-codec.ts';
 
 function jsonOf(text: string): unknown {
   try {
@@ -19,8 +19,11 @@ export function jsonCodec(jsonb: boolean): ScalarCodec {
     format: (value) => stringifyJson(value, jsonb),
     arrayValues: true,
     json(value) {
+      // jsonb is what rejects hold: a value it cannot take (U+0000 in a json string) throws, and
+      // jsonForReject falls back to the field's text.
       const text = stringifyJson(value, true);
-      return typeof text === 'string' ? text : jsonString(value);
+      if (typeof text !== 'string') throw new TypeError(text.reason);
+      return text;
     },
     delimiter: ',',
     ascii: false,

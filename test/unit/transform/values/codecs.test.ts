@@ -356,6 +356,7 @@ describe('jsonForReject', () => {
       ['int8', 'not a number', '"not a number"'],
       ['jsonb', '{broken', '"{broken"'],
       ['int4[]', '{1,x}', '"{1,x}"'],
+      ['json', '{"a": "\\u0000"}', '"{\\"a\\": \\"\\\\u0000\\"}"'],
     ];
     for (const [type, text, json] of cases) {
       const out = reject(type, text);
