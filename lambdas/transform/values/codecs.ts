@@ -5,8 +5,8 @@ import { CopyFormatError } from '../../shared/errors.ts';
 import { decodeFieldText, isNullField, type CopyTextWriter } from '../copy-text.ts';
 import { formatArrayText, parseArrayText } from './array-text.ts';
 import { MALFORMED } from './malformed.ts';
-import { preview } from './numeric.ts';
 import { normalizePgType, type PgTypeName } from './pg-type-name.ts';
+import { preview } from './refusal.ts';
 import { scalarCodec, type ScalarCodec } from './scalar-codecs.ts';
 
 /** A COPY text field `buf[start, end)` (escapes not decoded) -> its JS value; `\N` -> null. */

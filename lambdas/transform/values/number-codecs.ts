@@ -203,16 +203,17 @@ export function numericCodec(modifier: string | null): ScalarCodec {
     decode: asciiDecode(numericOf),
     format(value) {
       let numeric: Numeric;
-      if (value instanceof Numeric) numeric = value;
-      else if (typeof value === 'bigint') numeric = new Numeric(String(value));
-      else if (typeof value === 'number' && Number.isFinite(value)) numeric = new Numeric(String(value));
-      else if (typeof value === 'string') {
+      if (value instanceof Numeric) {
+        numeric = value;
+      } else if (typeof value === 'string' || typeof value === 'bigint' || (typeof value === 'number' && Number.isFinite(value))) {
         try {
-          numeric = new Numeric(value);
+          numeric = new Numeric(String(value));
         } catch (error) {
-          return new Refusal((error as Error).message);
+          return new Refusal((error as Error).message); // not a decimal, or beyond numeric's range
         }
-      } else return refuse('a Numeric, a decimal string, a bigint or a finite number', value);
+      } else {
+        return refuse('a Numeric, a decimal string, a bigint or a finite number', value);
+      }
       return fits(numeric) ?? numeric.toString();
     },
     json: (value) => ((value as Numeric).isFinite ? String(value) : jsonString(value)),
