@@ -283,6 +283,42 @@ export class CopyTextWriter implements CopyFieldWriter {
     this.pos = p + n + escapes;
   }
 
+  /**
+   * A field from a string the caller knows is ASCII with no byte COPY escapes (digits, dates,
+   * uuids) or already COPY-escaped ASCII: copied char by char, no UTF-8 encoder, no escape scan.
+   */
+  asciiField(value: string): void {
+    const n = value.length;
+    if (this.pos + n + 2 > this.buf.length) this.reserve(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    if (this.#separate) buf[p++] = TAB;
+    else this.#separate = true;
+    if (n < SHORT_COPY) {
+      for (let i = 0; i < n; i++) buf[p++] = value.charCodeAt(i);
+    } else {
+      p += buf.write(value, p, n, 'latin1');
+    }
+    this.pos = p;
+  }
+
+  /**
+   * For an encoder that writes a field's bytes itself (already COPY-escaped): makes room for
+   * `maxBytes` and returns where in `buf` they go. Nothing counts until `closeField(end)`, so an
+   * encoder that gives up part way leaves the writer as it was.
+   */
+  openField(maxBytes: number): number {
+    if (this.pos + maxBytes + 2 > this.buf.length) this.reserve(maxBytes + 2);
+    return this.#separate ? this.pos + 1 : this.pos;
+  }
+
+  /** Ends the field opened by `openField`, its bytes written up to `end`. */
+  closeField(end: number): void {
+    if (this.#separate) this.buf[this.pos] = TAB;
+    else this.#separate = true;
+    this.pos = end;
+  }
+
   nullField(): void {
     if (this.pos + 4 > this.buf.length) this.reserve(4);
     const buf = this.buf;

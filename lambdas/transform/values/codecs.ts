@@ -5,8 +5,8 @@ import { CopyFormatError } from '../../shared/errors.ts';
 import { decodeFieldText, isNullField, type CopyTextWriter } from '../copy-text.ts';
 import { formatArrayText, parseArrayText } from './array-text.ts';
 import { MALFORMED } from './malformed.ts';
-import { preview } from './numeric.ts';
 import { normalizePgType, type PgTypeName } from './pg-type-name.ts';
+import { preview } from './refusal.ts';
 import { scalarCodec, type ScalarCodec } from './scalar-codecs.ts';
 
 /** A COPY text field `buf[start, end)` (escapes not decoded) -> its JS value; `\N` -> null. */
@@ -33,7 +33,7 @@ function column(declared: string): Column {
     const type = normalizePgType(declared);
     const codec = scalarCodec(type);
     found = type.arrayDims > 0
-      ? { type, codec, decode: arrayDecoder(codec, type.canonical), encode: arrayEncoder(codec) }
+      ? { type, codec, decode: arrayDecoder(codec, type.canonical), encode: arrayEncoder(codec, type.arrayDims) }
       : { type, codec, decode: scalarDecoder(codec, type.canonical), encode: scalarEncoder(codec) };
     columns.set(declared, found);
   }
@@ -52,7 +52,7 @@ export function encoderFor(type: string): FieldEncoder {
 
 function malformed(typeName: string, text: string): CopyFormatError {
   return new CopyFormatError(
-    `a ${typeName} field holds ${preview(text)}, which is not ${typeName} text as PostgreSQL writes it: ` +
+    `a field of type ${typeName} holds ${preview(text)}, which is not ${typeName} text as PostgreSQL writes it: ` +
       'declare the column with the type PostgreSQL reports for it (format_type)',
   );
 }
@@ -75,7 +75,7 @@ function arrayDecoder(codec: ScalarCodec, typeName: string): FieldDecoder {
   const { parse, delimiter } = codec;
   return (buf, start, end) => {
     if (isNullField(buf, start, end)) return null;
-    let text = buf.toString('utf8', start, end);
+    let text = (buf as unknown as { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
     if (text.indexOf('\\') !== -1) text = decodeFieldText(buf, start, end)!;
     const value = parseArrayText(text, parse, delimiter);
     if (value === MALFORMED) throw malformed(typeName, text);
@@ -84,7 +84,16 @@ function arrayDecoder(codec: ScalarCodec, typeName: string): FieldDecoder {
 }
 
 function scalarEncoder(codec: ScalarCodec): FieldEncoder {
-  const { format } = codec;
+  const { format, write, ascii } = codec;
+  if (write !== undefined) {
+    return (value, out) => {
+      if (value === null || value === undefined) {
+        out.nullField();
+        return null;
+      }
+      return write(value, out)?.reason ?? null;
+    };
+  }
   return (value, out) => {
     if (value === null || value === undefined) {
       out.nullField();
@@ -92,19 +101,23 @@ function scalarEncoder(codec: ScalarCodec): FieldEncoder {
     }
     const text = format(value);
     if (typeof text !== 'string') return text.reason;
-    out.textField(text);
+    // Text that is ASCII and needs no COPY escapes skips the UTF-8 encoder and the escape scan.
+    if (ascii) out.asciiField(text);
+    else out.textField(text);
     return null;
   };
 }
 
-function arrayEncoder(codec: ScalarCodec): FieldEncoder {
+function arrayEncoder(codec: ScalarCodec, declaredDims: number): FieldEncoder {
   const { format, delimiter } = codec;
+  // A JS array inside a jsonb[] value is a JSON array, not another dimension.
+  const dimensions = codec.arrayValues === true ? declaredDims : undefined;
   return (value, out) => {
     if (value === null || value === undefined) {
       out.nullField();
       return null;
     }
-    const text = formatArrayText(value, format, delimiter);
+    const text = formatArrayText(value, format, delimiter, dimensions);
     if (typeof text !== 'string') return text.reason;
     out.textField(text);
     return null;

@@ -23,29 +23,39 @@ function exactNumbers(_key: string, value: unknown, context?: ParseContext): unk
   return exactNumber(context.source, value);
 }
 
-/** The number as written: `value` when it is exact, else a bigint (integer text) or a Numeric. */
+/**
+ * The number as written: integer text as a number when it is a safe integer, else a bigint;
+ * other text as a number when the number's own text means the same numeric (value and scale:
+ * 1.5, 0.1, 1e-7), else as a Numeric (0.1000000000000000055511151231257827, 12.50, 1e400).
+ */
 function exactNumber(source: string, value: number): number | bigint | Numeric {
   if (!/[.eE]/.test(source)) return Number.isSafeInteger(value) ? value : BigInt(source);
-  if (Number.isFinite(value) && new Numeric(source).equals(new Numeric(String(value)))) return value;
-  return new Numeric(source);
+  const exact = new Numeric(source);
+  return Number.isFinite(value) && exact.toString() === new Numeric(String(value)).toString() ? value : exact;
 }
 
 /**
- * True when a number in `text` may not survive as a double: a run of 16 or more digits (a point
- * does not break the run) or an exponent, outside strings.
+ * True when a number in `text` may not come out of a double as it went in: a run of 16 or more
+ * digits (a point does not break the run), an exponent, or a fraction ending in 0 (its scale),
+ * outside strings.
  */
 export function mayLoseNumbers(text: string): boolean {
   let digits = 0;
+  let fraction = false;
+  let lastZero = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       if (++digits >= 16) return true;
+      lastZero = c === 48;
     } else if (c === 46) {
-      // a decimal point: the digits after it count on
+      fraction = true; // the digits after the point count on
     } else if ((c | 0x20) === 0x65 && digits > 0) {
       return true;
     } else {
+      if (fraction && lastZero) return true;
       digits = 0;
+      fraction = false;
       if (c === 0x22) {
         // Skip the string: to the next quote not escaped by an odd run of backslashes.
         let end = text.indexOf('"', i + 1);
@@ -60,7 +70,7 @@ export function mayLoseNumbers(text: string): boolean {
       }
     }
   }
-  return false;
+  return fraction && lastZero;
 }
 
 /** The JS value of json/jsonb text; throws a SyntaxError when it is not JSON. */
@@ -71,13 +81,25 @@ export function parseJson(text: string): unknown {
 
 /**
  * `value` as JSON text, or a Refusal. Like JSON.stringify (toJSON is called, undefined/functions/
- * symbols are left out of objects and are null in arrays) but exact and strict: bigint and Numeric
- * are written as their digits, -0 as -0, JSON_NULL as null; NaN, ±Infinity, Map, Set and cycles
- * are refused, and so, for jsonb, are strings with U+0000 or a lone surrogate, which jsonb rejects.
+ * symbols are left out of objects and are null in arrays, -0 is 0) but exact and strict: bigint
+ * and Numeric are written as their digits (Numeric NaN/±Infinity as strings, like to_jsonb),
+ * JSON_NULL as null; NaN, ±Infinity, Map, Set and cycles are refused, and so, for jsonb, are
+ * strings with U+0000 or a lone surrogate, which jsonb rejects.
  */
 export function stringifyJson(value: unknown, jsonb: boolean): string | Refusal {
-  const text = jsonText(value, jsonb, []);
-  return text === undefined ? new Refusal(`expected a JSON value, got ${describeValue(value)}`) : text;
+  // The native JSON.stringify writes what jsonText would (Numeric's toJSON is a raw JSON number)
+  // unless the value has a bigint (it throws), NaN or ±Infinity (written as null), a Map or Set
+  // (written as {}) or, for jsonb, a string it escapes as \u0000 or a lone surrogate. Text
+  // without null, {} and \u is therefore exact; the rest goes the careful way.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && text.indexOf('null') === -1 && text.indexOf('{}') === -1 && (!jsonb || text.indexOf('\\u') === -1)) return text;
+  const careful = jsonText(value, jsonb, []);
+  return careful === undefined ? new Refusal(`expected a JSON value, got ${describeValue(value)}`) : careful;
 }
 
 function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string | Refusal | undefined {
@@ -85,8 +107,7 @@ function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string |
     case 'string':
       return jsonb && !isJsonbString(value) ? badString(value) : JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) return new Refusal(`${value} is not a JSON number`);
-      return Object.is(value, -0) ? '-0' : String(value);
+      return Number.isFinite(value) ? String(value) : new Refusal(`${value} is not a JSON number`);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -97,7 +118,8 @@ function jsonText(value: unknown, jsonb: boolean, ancestors: object[]): string |
       return undefined;
   }
   if (value === null || value === JSON_NULL) return 'null';
-  if (value instanceof Numeric) return value.isFinite ? value.toString() : new Refusal(`Numeric ${value} is not a JSON number`);
+  // NaN and ±Infinity as strings, as Numeric#toJSON and PostgreSQL's to_jsonb write them.
+  if (value instanceof Numeric) return value.isFinite ? value.toString() : JSON.stringify(value.toString());
   const object = value as Record<string, unknown>;
   if (typeof object.toJSON === 'function') return jsonText((object.toJSON as (key: string) => unknown)(''), jsonb, ancestors);
   if (value instanceof Map || value instanceof Set) return new Refusal(`a ${value.constructor.name} has no JSON form; convert it to an object or array`);

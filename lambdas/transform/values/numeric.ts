@@ -1,5 +1,6 @@
 // Numeric: an exact decimal as PostgreSQL's numeric holds it, kept as the text PostgreSQL prints for
 // it (scale included: 12.50 stays 12.50), with value comparison and scaled-integer conversions.
+import { preview } from './refusal.ts';
 
 /** numeric's limits: digits before the decimal point, digits after it. */
 const MAX_INTEGER_DIGITS = 131072;
@@ -14,11 +15,6 @@ const ZERO = 48;
 const NINE = 57;
 const MINUS = 45;
 const POINT = 46;
-
-/** The text, cut short for an error message. */
-export function preview(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
-}
 
 /**
  * An exact decimal: what PostgreSQL's `numeric` holds, NaN and ±Infinity included. Immutable.

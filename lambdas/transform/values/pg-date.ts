@@ -1,7 +1,8 @@
 // PgDate: a PostgreSQL `date` exactly — a day number over the whole range PostgreSQL holds
 // (4714-11-24 BC to 5874897-12-31) and ±infinity — with its text forms and Date conversions.
-import { civilFromDays, DATE_END_DAYS, daysFromCivil, daysInMonth, isoDateText, MIN_DAYS, pgDateText } from './calendar.ts';
-import { infinitySign, parseDateTime } from './datetime-text.ts';
+import type { CopyTextWriter } from '../copy-text.ts';
+import { civilFromDays, DATE_END_DAYS, daysFromCivil, daysInMonth, isoDateText, MIN_DAYS, pgDateText, writePgDate } from './calendar.ts';
+import { asciiBytes, infinitySign, parseDateTime, parsedDays } from './datetime-text.ts';
 
 const MS_PER_DAY = 86_400_000;
 const MAX_DATE_MS = 8.64e15;
@@ -110,9 +111,32 @@ export class PgDate {
 
 /** The date of `text`, or null when it is not date text or out of range. */
 export function parsePgDate(text: string): PgDate | null {
-  const infinity = infinitySign(text);
+  const bytes = asciiBytes(text);
+  return bytes === null ? null : parsePgDateBytes(bytes, 0, bytes.length);
+}
+
+/** The date of the text `buf[start, end)`, or null when it is not date text or out of range. */
+export function parsePgDateBytes(buf: Uint8Array, start: number, end: number): PgDate | null {
+  const infinity = infinitySign(buf, start, end);
   if (infinity !== 0) return infinity > 0 ? PgDate.INFINITY : PgDate.NEG_INFINITY;
-  const parts = parseDateTime(text, false);
-  if (parts === null || parts.days < MIN_DAYS || parts.days >= DATE_END_DAYS) return null;
-  return PgDate.fromDays(parts.days);
+  if (!parseDateTime(buf, start, end, false) || parsedDays < MIN_DAYS || parsedDays >= DATE_END_DAYS) return null;
+  return PgDate.fromDays(parsedDays);
+}
+
+/** `date.toString()` written as a COPY field. */
+export function writeDateField(date: PgDate, out: CopyTextWriter): void {
+  if (!date.isFinite) {
+    out.asciiField(date.toString());
+    return;
+  }
+  const civil = civilFromDays(date.days);
+  let p = out.openField(16);
+  const buf = out.buf; // after openField, which may have replaced it
+  p = writePgDate(buf, p, civil);
+  if (civil.year <= 0) {
+    buf[p++] = 0x20; // BC
+    buf[p++] = 0x42;
+    buf[p++] = 0x43;
+  }
+  out.closeField(p);
 }

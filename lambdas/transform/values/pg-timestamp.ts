@@ -1,8 +1,9 @@
 // PgTimestamp: a PostgreSQL `timestamp` / `timestamptz` exactly — microseconds since 1970 as a
 // bigint over PostgreSQL's whole range (4714-11-24 BC to 294276-12-31) and ±infinity — with its
 // text forms and Date conversions.
-import { civilFromDays, isoDateText, MICROS_PER_DAY, MICROS_PER_DAY_BIG, MIN_DAYS, pgDateText, TIMESTAMP_END_DAYS, timeOfDayText } from './calendar.ts';
-import { infinitySign, parseDateTime } from './datetime-text.ts';
+import type { CopyTextWriter } from '../copy-text.ts';
+import { civilFromDays, isoDateText, MICROS_PER_DAY, MICROS_PER_DAY_BIG, MIN_DAYS, pgDateText, TIMESTAMP_END_DAYS, timeOfDayText, writePgDate, writeTimeOfDay } from './calendar.ts';
+import { asciiBytes, infinitySign, parseDateTime, parsedDays, parsedMicros } from './datetime-text.ts';
 
 const MIN_MICROS = BigInt(MIN_DAYS) * MICROS_PER_DAY_BIG;
 const END_MICROS = BigInt(TIMESTAMP_END_DAYS) * MICROS_PER_DAY_BIG;
@@ -132,11 +133,17 @@ function divideFloor(a: bigint, b: bigint): bigint {
 
 /** The timestamp of `text`; null when it is not timestamp text, OUT_OF_RANGE when PostgreSQL cannot hold it. */
 export function parsePgTimestamp(text: string): PgTimestamp | null | typeof OUT_OF_RANGE {
-  const infinity = infinitySign(text);
+  const bytes = asciiBytes(text);
+  return bytes === null ? null : parsePgTimestampBytes(bytes, 0, bytes.length);
+}
+
+/** `parsePgTimestamp` of the text `buf[start, end)`. */
+export function parsePgTimestampBytes(buf: Uint8Array, start: number, end: number): PgTimestamp | null | typeof OUT_OF_RANGE {
+  const infinity = infinitySign(buf, start, end);
   if (infinity !== 0) return infinity > 0 ? PgTimestamp.INFINITY : PgTimestamp.NEG_INFINITY;
-  const parts = parseDateTime(text, true);
-  if (parts === null) return null;
-  const { days, micros } = parts;
+  if (!parseDateTime(buf, start, end, true)) return null;
+  const days = parsedDays;
+  const micros = parsedMicros;
   // Well inside the range (a time and offset move it by less than two days) no bigint compare is needed.
   if (days > MIN_DAYS + 1 && days < TIMESTAMP_END_DAYS - 2) {
     return trusted(days > -SAFE_DAYS && days < SAFE_DAYS ? BigInt(days * MICROS_PER_DAY + micros) : BigInt(days) * MICROS_PER_DAY_BIG + BigInt(micros));
@@ -145,25 +152,56 @@ export function parsePgTimestamp(text: string): PgTimestamp | null | typeof OUT_
   return total < MIN_MICROS || total >= END_MICROS ? OUT_OF_RANGE : PgTimestamp.fromMicros(total);
 }
 
+// splitMicros' results: the day and the microseconds into it.
+let splitDays = 0;
+let splitTime = 0;
+
+/** Splits a finite timestamp's microseconds into splitDays and splitTime; false for the infinities. */
+function splitMicros(micros: bigint): boolean {
+  // Number first: within ±285 years of 1970 no bigint arithmetic (or comparison) is needed.
+  const asNumber = Number(micros);
+  if (Number.isSafeInteger(asNumber)) {
+    splitDays = Math.floor(asNumber / MICROS_PER_DAY);
+    splitTime = asNumber - splitDays * MICROS_PER_DAY;
+    return true;
+  }
+  if (micros === INFINITY_MICROS || micros === NEG_INFINITY_MICROS) return false;
+  const bigDays = divideFloor(micros, MICROS_PER_DAY_BIG);
+  splitDays = Number(bigDays);
+  splitTime = Number(micros - bigDays * MICROS_PER_DAY_BIG);
+  return true;
+}
 
 /** The text of `timestamp` in `style`. */
 export function formatTimestamp(timestamp: PgTimestamp, style: TimestampStyle): string {
-  const micros = timestamp.micros;
-  if (micros === INFINITY_MICROS) return 'infinity';
-  if (micros === NEG_INFINITY_MICROS) return '-infinity';
-  let days: number;
-  let time: number;
-  const asNumber = Number(micros);
-  if (Number.isSafeInteger(asNumber)) {
-    days = Math.floor(asNumber / MICROS_PER_DAY);
-    time = asNumber - days * MICROS_PER_DAY;
-  } else {
-    const bigDays = divideFloor(micros, MICROS_PER_DAY_BIG);
-    days = Number(bigDays);
-    time = Number(micros - bigDays * MICROS_PER_DAY_BIG);
-  }
-  const civil = civilFromDays(days);
+  if (!splitMicros(timestamp.micros)) return timestamp.micros > 0n ? 'infinity' : '-infinity';
+  const civil = civilFromDays(splitDays);
   const date = style.iso ? isoDateText(civil) : pgDateText(civil);
-  const text = `${date}${style.t ? 'T' : ' '}${timeOfDayText(time, style.iso)}${style.zone}`;
+  const text = `${date}${style.t ? 'T' : ' '}${timeOfDayText(splitTime, style.iso)}${style.zone}`;
   return style.iso || civil.year > 0 ? text : `${text} BC`;
+}
+
+/** `formatTimestamp` in PostgreSQL's style (with `+00` when `withZone`), written as a COPY field. */
+export function writeTimestampField(timestamp: PgTimestamp, withZone: boolean, out: CopyTextWriter): void {
+  if (!splitMicros(timestamp.micros)) {
+    out.asciiField(timestamp.micros > 0n ? 'infinity' : '-infinity');
+    return;
+  }
+  const civil = civilFromDays(splitDays);
+  let p = out.openField(40);
+  const buf = out.buf; // after openField, which may have replaced it
+  p = writePgDate(buf, p, civil);
+  buf[p++] = 0x20;
+  p = writeTimeOfDay(buf, p, splitTime);
+  if (withZone) {
+    buf[p++] = 0x2b; // +00
+    buf[p++] = 0x30;
+    buf[p++] = 0x30;
+  }
+  if (civil.year <= 0) {
+    buf[p++] = 0x20; // BC
+    buf[p++] = 0x42;
+    buf[p++] = 0x43;
+  }
+  out.closeField(p);
 }

@@ -1,6 +1,10 @@
 // Why a JS value cannot go into a column: the Refusal an encoder returns instead of text, with a
 // short description of the value for its reason.
-import { preview } from './numeric.ts';
+
+/** The text as a JSON string, cut short for a message. */
+export function preview(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
 
 /** A value the column cannot take; `reason` says what was expected and what came. */
 export class Refusal {

@@ -218,6 +218,33 @@ describe('CopyTextWriter', () => {
     assert.equal(first.toString(), 'first\n');
   });
 
+  it('asciiField writes short and long ASCII as it is, with the tab', () => {
+    const writer = new CopyTextWriter(1);
+    const long = '0123456789'.repeat(1_000);
+    writer.asciiField('2024-01-02');
+    writer.asciiField(long);
+    writer.asciiField('');
+    writer.endLine();
+    assert.equal(writer.take().toString(), `2024-01-02\t${long}\t\n`);
+  });
+
+  it('openField/closeField: bytes written in place count only once closed', () => {
+    const writer = new CopyTextWriter(1);
+    writer.textField('a');
+    let at = writer.openField(3);
+    writer.buf.write('xyz', at, 'latin1');
+    // Given up: not closed, so nothing of it shows, and the next field is separated as usual.
+    at = writer.openField(2000);
+    writer.buf.write('b'.repeat(2000), at, 'latin1');
+    writer.closeField(at + 2000);
+    writer.endLine();
+    at = writer.openField(1);
+    writer.buf.write('c', at, 'latin1');
+    writer.closeField(at + 1);
+    writer.endLine();
+    assert.equal(writer.take().toString(), `a\t${'b'.repeat(2000)}\nc\n`);
+  });
+
   it('rewind drops a half-written line', () => {
     const writer = new CopyTextWriter(64);
     writer.textField('kept');

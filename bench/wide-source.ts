@@ -1,0 +1,28 @@
+// The 12-column source of the benchmark's user pipeline (bench/pipelines/wide.ts), generated in
+// the database.
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const WIDE_PIPELINE = fileURLToPath(new URL('./pipelines/wide.ts', import.meta.url));
+
+export async function seedWide(url: string, rows: number): Promise<void> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    await c.query('DROP TABLE IF EXISTS wide_src');
+    await c.query(`CREATE TABLE wide_src (id bigint PRIMARY KEY, account uuid, amount numeric(12,2), currency text, created_at timestamptz, valid_on date,
+                     payload jsonb, tags text[], blob bytea, active boolean, score double precision, qty integer)`);
+    await c.query(
+      `INSERT INTO wide_src
+       SELECT g, md5(g::text)::uuid, round((g % 100000) / 7.0, 2), (ARRAY['eur', 'usd', 'chf'])[1 + g % 3],
+              timestamptz '2026-01-01 00:00:00.123456+00' + g * interval '1.000317 seconds', date '2020-01-01' + g % 2000,
+              jsonb_build_object('source', 'web', 'n', g, 'ok', g % 2 = 0), ARRAY['a' || g % 7, 'b', NULL],
+              decode(lpad(to_hex(g), 8, '0'), 'hex'), g % 3 = 0, (g % 1000) / 1000.0, g % 500
+         FROM generate_series(1, $1::int) g`,
+      [rows],
+    );
+    await c.query('VACUUM ANALYZE wide_src');
+  } finally {
+    await c.end();
+  }
+}
