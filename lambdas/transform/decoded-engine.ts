@@ -27,6 +27,8 @@ export interface DecodedEngineSpec {
 
 interface TargetPlan {
   readonly name: string;
+  /** Per column, the source fields of the same type: a value the transform passed through unchanged is copied from there as is. */
+  readonly sameType: readonly (readonly number[])[];
   readonly names: readonly string[];
   readonly notNull: readonly boolean[];
   readonly encoders: readonly FieldEncoder[];
@@ -40,6 +42,7 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
   const fieldCount = names.length;
   const targets: TargetPlan[] = spec.targets.map((t) => ({
     name: t.name,
+    sameType: t.columns.map((c) => spec.sourceColumns.flatMap((s, i) => (sameText(s.type, c.type) ? [i] : []))),
     names: t.columns.map((c) => c.name),
     notNull: t.columns.map((c) => c.notNull),
     encoders: t.columns.map((c) => encoderFor(c.type)),
@@ -48,10 +51,15 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
   const targetIndex = new Map(targets.map((t, i) => [t.name, i]));
   const transform = spec.transform as (row: Record<string, unknown>) => unknown;
 
+  // The row being transformed: its decoded values by field, to recognise values passed through.
+  const decoded: unknown[] = new Array(fieldCount);
+  let current: CopyRow | undefined;
+
   function decodeRow(row: CopyRow): Record<string, unknown> {
     const o: Record<string, unknown> = {};
     const { buf, start, end } = row;
-    for (let i = 0; i < fieldCount; i++) o[names[i]!] = decoders[i]!(buf, start[i]!, end[i]!);
+    current = row;
+    for (let i = 0; i < fieldCount; i++) o[names[i]!] = decoded[i] = decoders[i]!(buf, start[i]!, end[i]!);
     return o;
   }
 
@@ -62,7 +70,8 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
       return `${where(plan)}the transform returned ${describeValue(value)} where a row (an object with ${plan.names.join(', ')}) was expected`;
     }
     const o = value as Record<string, unknown>;
-    const { names: columns, encoders, notNull } = plan;
+    const { names: columns, encoders, notNull, sameType } = plan;
+    const row = current!;
     let present = 0;
     for (let i = 0; i < columns.length; i++) {
       const v = o[columns[i]!];
@@ -73,6 +82,18 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
         out.nullField();
         continue;
       }
+      // A source value passed through unchanged: its COPY text as it came, no encoding.
+      const same = sameType[i]!;
+      let copied = false;
+      for (let k = 0; k < same.length; k++) {
+        const f = same[k]!;
+        if (decoded[f] === v) {
+          out.rawField(row.buf, row.start[f]!, row.end[f]!);
+          copied = true;
+          break;
+        }
+      }
+      if (copied) continue;
       const problem = encoders[i]!(v, out);
       if (problem !== null) return `${where(plan)}column ${columns[i]}: ${problem}`;
     }
@@ -153,6 +174,13 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
       return `{${parts.join(',')}}`;
     },
   };
+}
+
+/** Whether a field of type `from` can be copied as text into a column of type `to`: the same type, modifiers aside for text. */
+function sameText(from: string, to: string): boolean {
+  if (from === to) return true;
+  const text = /^(text|character varying|character|varchar|bpchar|citext)(\(\d+\))?$/;
+  return text.test(from) && text.test(to);
 }
 
 function describeValue(value: unknown): string {
