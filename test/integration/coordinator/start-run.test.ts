@@ -70,6 +70,18 @@ describe('coordinator startRun', () => {
     assert.equal(bodies.find((b) => b.chunkNo === 19)!.hi, null);
   });
 
+  test('a run of more than one enqueue page (500 chunks) is enqueued whole: one message per chunk', async () => {
+    const result = await startRun({ ...deps, chunkRows: 150 }, 'full');
+    assert.equal(result.chunks, Math.ceil(100_000 / 150));
+    assert.ok(result.chunks > 500, 'the plan must span more than one page');
+    const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo);
+    assert.equal(chunkNos.length, result.chunks, 'messages in the queue');
+    assert.deepEqual(chunkNos.sort((a, b) => a - b), Array.from({ length: result.chunks }, (_, i) => i), 'one message per chunk');
+    const run = await db.query(`SELECT chunks_enqueued, chunks_total, enqueue_complete FROM etl.runs WHERE run_id = $1`, [result.runId]);
+    assert.deepEqual(run.rows[0], { chunks_enqueued: result.chunks, chunks_total: result.chunks, enqueue_complete: true });
+    assert.equal(result.enqueued, result.chunks);
+  });
+
   test('two triggers at the same instant start exactly one run', async () => {
     const other = await openTestPool(db);
     try {
