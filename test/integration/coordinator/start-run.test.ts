@@ -157,4 +157,29 @@ describe('coordinator startRun', () => {
     assert.equal(chunks.rows.length, 2, '7000 new rows at 5000 per chunk');
     await db.query(`DELETE FROM input_table WHERE id > 2000000000000000`);
   });
+
+  test('incremental plans exactly the rows above the high-water mark, not the row at it', async () => {
+    const full = await startRun(deps, 'full');
+    await db.query(`UPDATE etl.chunks SET status = 'done' WHERE run_id = $1`, [full.runId]);
+    await db.query(`UPDATE etl.runs SET status = 'completed', finished_at = now() WHERE run_id = $1`, [full.runId]);
+    await drain(sqs, queueUrl);
+    const added = 7003;
+    await db.query(`INSERT INTO input_table SELECT 2000000000000000 + g, 'New Row', 1 FROM generate_series(1, $1::int) g`, [added]);
+    try {
+      const inc = await startRun(deps, 'incremental');
+      const run = await db.query<{ rows_planned: string; hwm: string }>(
+        `SELECT i.rows_planned::text, f.high_water_mark::text AS hwm FROM etl.runs i, etl.runs f WHERE i.run_id = $1 AND f.run_id = $2`,
+        [inc.runId, full.runId]);
+      assert.equal(run.rows[0]?.rows_planned, String(added));
+      const chunks = await db.query<{ lo: string; planned: number; actual: number }>(
+        `SELECT c.lo::text, c.rows_planned::int AS planned,
+                (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS actual
+           FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [inc.runId]);
+      assert.ok(chunks.rows.every((c) => BigInt(c.lo) > BigInt(run.rows[0]!.hwm)), 'every chunk starts above the mark');
+      assert.deepEqual(chunks.rows.map((c) => c.actual), [5000, 2003]);
+      assert.deepEqual(chunks.rows.map((c) => c.planned), [5000, 2003], 'each chunk plans the rows in its range');
+    } finally {
+      await db.query(`DELETE FROM input_table WHERE id > 2000000000000000`);
+    }
+  });
 });
