@@ -54,20 +54,31 @@ describe('coordinator startRun', () => {
     await db.drop();
   });
 
-  test('chunks follow skewed data: none above 2 x CHUNK_ROWS, none empty, one message each', async () => {
+  /** Source rows in each chunk's range, counted in SQL, in chunk order. */
+  async function rowsPerChunk(runId: string): Promise<number[]> {
+    const sizes = await db.query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS n
+         FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [runId]);
+    return sizes.rows.map((r) => r.n);
+  }
+
+  test('chunks follow skewed data: exactly CHUNK_ROWS rows each, one message each', async () => {
     const result = await startRun(deps, 'full');
     assert.equal(result.started, true);
-    const sizes = await db.query<{ chunk_no: number; n: number }>(
-      `SELECT c.chunk_no, (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS n
-         FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [result.runId]);
-    assert.equal(sizes.rows.length, 20);
-    assert.ok(sizes.rows.every((r) => r.n > 0 && r.n <= 10_000), JSON.stringify(sizes.rows));
-    assert.equal(sizes.rows.reduce((a, r) => a + r.n, 0), 100_000);
+    assert.deepEqual(await rowsPerChunk(result.runId), Array(20).fill(5000));
     const bodies = (await drain(sqs, queueUrl)).map(decodeChunkMessage);
     assert.deepEqual(bodies.map((b) => b.chunkNo).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
     const first = bodies.find((b) => b.chunkNo === 0)!;
     assert.equal(first.lo, -(2n ** 63n), 'a full run covers the whole key domain, so stale target rows are replaced too');
     assert.equal(bodies.find((b) => b.chunkNo === 19)!.hi, null);
+  });
+
+  test('on skewed data every chunk holds exactly CHUNK_ROWS rows but the last, which holds the rest', async () => {
+    const result = await startRun({ ...deps, chunkRows: 3000 }, 'full');
+    const sizes = await rowsPerChunk(result.runId);
+    assert.deepEqual(sizes, [...Array(33).fill(3000), 1000], 'rows per chunk, counted in SQL');
+    const planned = await db.query<{ n: number }>(`SELECT rows_planned::int AS n FROM etl.chunks WHERE run_id = $1 ORDER BY chunk_no`, [result.runId]);
+    assert.deepEqual(planned.rows.map((r) => r.n), sizes, 'rows_planned of each chunk');
   });
 
   test('a run of more than one enqueue page (500 chunks) is enqueued whole: one message per chunk', async () => {
