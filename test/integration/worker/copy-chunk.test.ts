@@ -179,6 +179,23 @@ describe('copyChunk', () => {
     });
   });
 
+  test('a chunk with more than 4 MB of rejects (spilled to a temporary file) writes every reject', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await db.query('TRUNCATE etl.rejects');
+    // Whitespace-only names are rejected with their raw value: 500 rejects of 12 kB each.
+    await db.query('CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)');
+    await db.query(`INSERT INTO input_table SELECT g, CASE WHEN g % 2 = 1 THEN repeat(E' \\t', 6000) ELSE 'Row ' || g END, g % 90
+                      FROM generate_series(1, 1000) g`);
+    const tables = await preparedTables(pool);
+    const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+    const result = await copyChunk({ pool, tables, transform: splitNameTransform }, { runId, chunkNo: 0, lo: MIN_KEY, hi: null });
+    assert.equal(result.rowsRejected, 500);
+    const size = await db.query(`SELECT count(*)::int AS n, sum(octet_length(name))::int AS bytes FROM etl.rejects`);
+    assert.equal(size.rows[0]?.n, 500, 'rejects in etl.rejects');
+    assert.ok(size.rows[0]?.bytes > 4 * 1024 * 1024, 'more than the spool holds in memory');
+    assert.deepEqual(await assertExactOutput(db), { written: 500, rejected: 500 });
+  });
+
   test('bigint extremes: keys at -2^63 and 2^63-1 and beyond 2^53 move without overflow', async () => {
     await db.query('DROP TABLE IF EXISTS input_table, output_table');
     const keys = [MIN_KEY, MIN_KEY + 1n, -1n, 0n, 2n ** 53n + 1n, 2n ** 53n + 3n, MAX_KEY - 1n, MAX_KEY];
