@@ -179,6 +179,22 @@ describe('copyChunk', () => {
     });
   });
 
+  test("a chunk clears only its own pipeline's rejects: another pipeline's in the same key range stay", async () => {
+    const rows = (rejectEvery: number) => Array.from({ length: 200 }, (_, i) => ({ id: BigInt(i + 1), name: (i + 1) % rejectEvery === 0 ? null : `Name ${i + 1}`, age: i }));
+    await createInputTable(db, rows(5), 'public.input_a');
+    await createInputTable(db, rows(7), 'public.input_b');
+    const a = await preparedTables(pool, { sourceTable: 'public.input_a', targetTable: 'public.output_a', keyColumn: 'id' });
+    const b = await preparedTables(pool, { sourceTable: 'public.input_b', targetTable: 'public.output_b', keyColumn: 'id' });
+    const runB = await createTestRun(pool, b, [{ lo: MIN_KEY, hi: null }]);
+    await copyChunk({ pool, tables: b, transform: splitNameTransform }, { runId: runB, chunkNo: 0, lo: MIN_KEY, hi: null });
+    const runA = await createTestRun(pool, a, [{ lo: MIN_KEY, hi: null }]);
+    await copyChunk({ pool, tables: a, transform: splitNameTransform }, { runId: runA, chunkNo: 0, lo: MIN_KEY, hi: null });
+    const perPipeline = await db.query(`SELECT pipeline, count(*)::int AS n FROM etl.rejects WHERE pipeline IN ($1, $2) GROUP BY 1 ORDER BY 1`, [a.pipeline, b.pipeline]);
+    assert.deepEqual(perPipeline.rows, [{ pipeline: a.pipeline, n: 40 }, { pipeline: b.pipeline, n: 28 }]);
+    assert.deepEqual(await assertExactOutput(db, { source: 'public.input_b', target: 'public.output_b', pipeline: b.pipeline }), { written: 172, rejected: 28 });
+    assert.deepEqual(await assertExactOutput(db, { source: 'public.input_a', target: 'public.output_a', pipeline: a.pipeline }), { written: 160, rejected: 40 });
+  });
+
   test('a chunk with more than 4 MB of rejects (spilled to a temporary file) writes every reject', async () => {
     await db.query('DROP TABLE IF EXISTS input_table, output_table');
     await db.query('TRUNCATE etl.rejects');
