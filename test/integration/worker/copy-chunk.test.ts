@@ -242,6 +242,31 @@ describe('copyChunk', () => {
     assert.match(run.rows[0]?.last_error, /chunk 0/);
   });
 
+  test('a chunk failed for good that a redrive then copies leaves its run completed, with no failed chunk', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await createInputTable(db, Array.from({ length: 20 }, (_, i) => ({ id: BigInt(i + 1), name: i === 3 ? null : `Row ${i + 1}`, age: i === 14 ? 999 : i })));
+    await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int CHECK (age < 200))');
+    const ctx = { pool, tables: await preparedTables(pool), transform: splitNameTransform };
+    const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: 11n }, { lo: 11n, hi: null }]);
+    const run = async () => (await db.query(
+      `SELECT status, chunks_total, chunks_done, chunks_failed, rows_read::int, rows_written::int, rows_rejected::int, retries, last_error
+         FROM etl.runs WHERE run_id = $1`, [runId])).rows[0]!;
+    await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 11n });
+    await assert.rejects(copyChunk(ctx, { runId, chunkNo: 1, lo: 11n, hi: null }, { lastAttempt: true }), /check constraint/);
+    const { last_error: failure, ...failed } = await run();
+    assert.deepEqual(failed, { status: 'failed', chunks_total: 2, chunks_done: 1, chunks_failed: 1, rows_read: 10, rows_written: 9, rows_rejected: 1, retries: 0 });
+    assert.match(failure, /chunk 1 .*check constraint/);
+
+    // The data is fixed and the DLQ redriven: the worker copies the failed chunk with no reopen first.
+    await db.query('UPDATE input_table SET age = 14 WHERE id = 15');
+    const redriven = await copyChunk(ctx, { runId, chunkNo: 1, lo: 11n, hi: null });
+    assert.deepEqual(await run(), {
+      status: 'completed', chunks_total: 2, chunks_done: 2, chunks_failed: 0, rows_read: 20, rows_written: 19, rows_rejected: 1, retries: 1, last_error: null,
+    });
+    assert.equal(redriven.runStatus, 'completed');
+    await assertExactOutput(db);
+  });
+
   describe('names from configuration', () => {
     test('quoted, schema-qualified names with dots and capitals work', async () => {
       await db.query('CREATE SCHEMA "My Schema"');
