@@ -1,6 +1,7 @@
 // The coordinator's run start against a real PostgreSQL and a real SQS-compatible server: chunks
-// that follow skewed data, one run per pipeline under simultaneous triggers, and a send failure
-// part-way that leaves a run the next trigger finishes enqueuing.
+// of exactly CHUNK_ROWS rows on skewed data, a plan longer than one enqueue page, one run per
+// pipeline under simultaneous triggers, a send failure part-way that leaves a run the next trigger
+// finishes enqueuing, and incremental runs planned from the high-water mark.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
