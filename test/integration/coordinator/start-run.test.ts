@@ -1,6 +1,7 @@
 // The coordinator's run start against a real PostgreSQL and a real SQS-compatible server: chunks
-// that follow skewed data, one run per pipeline under simultaneous triggers, and a send failure
-// part-way that leaves a run the next trigger finishes enqueuing.
+// of exactly CHUNK_ROWS rows on skewed data, a plan longer than one enqueue page, one run per
+// pipeline under simultaneous triggers, a send failure part-way that leaves a run the next trigger
+// finishes enqueuing, and incremental runs planned from the high-water mark.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -54,20 +55,43 @@ describe('coordinator startRun', () => {
     await db.drop();
   });
 
-  test('chunks follow skewed data: none above 2 x CHUNK_ROWS, none empty, one message each', async () => {
+  /** Source rows in each chunk's range, counted in SQL, in chunk order. */
+  async function rowsPerChunk(runId: string): Promise<number[]> {
+    const sizes = await db.query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS n
+         FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [runId]);
+    return sizes.rows.map((r) => r.n);
+  }
+
+  test('chunks follow skewed data: exactly CHUNK_ROWS rows each, one message each', async () => {
     const result = await startRun(deps, 'full');
     assert.equal(result.started, true);
-    const sizes = await db.query<{ chunk_no: number; n: number }>(
-      `SELECT c.chunk_no, (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS n
-         FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [result.runId]);
-    assert.equal(sizes.rows.length, 20);
-    assert.ok(sizes.rows.every((r) => r.n > 0 && r.n <= 10_000), JSON.stringify(sizes.rows));
-    assert.equal(sizes.rows.reduce((a, r) => a + r.n, 0), 100_000);
+    assert.deepEqual(await rowsPerChunk(result.runId), Array(20).fill(5000));
     const bodies = (await drain(sqs, queueUrl)).map(decodeChunkMessage);
     assert.deepEqual(bodies.map((b) => b.chunkNo).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
     const first = bodies.find((b) => b.chunkNo === 0)!;
     assert.equal(first.lo, -(2n ** 63n), 'a full run covers the whole key domain, so stale target rows are replaced too');
     assert.equal(bodies.find((b) => b.chunkNo === 19)!.hi, null);
+  });
+
+  test('on skewed data every chunk holds exactly CHUNK_ROWS rows but the last, which holds the rest', async () => {
+    const result = await startRun({ ...deps, chunkRows: 3000 }, 'full');
+    const sizes = await rowsPerChunk(result.runId);
+    assert.deepEqual(sizes, [...Array(33).fill(3000), 1000], 'rows per chunk, counted in SQL');
+    const planned = await db.query<{ n: number }>(`SELECT rows_planned::int AS n FROM etl.chunks WHERE run_id = $1 ORDER BY chunk_no`, [result.runId]);
+    assert.deepEqual(planned.rows.map((r) => r.n), sizes, 'rows_planned of each chunk');
+  });
+
+  test('a run of more than one enqueue page (500 chunks) is enqueued whole: one message per chunk', async () => {
+    const result = await startRun({ ...deps, chunkRows: 150 }, 'full');
+    assert.equal(result.chunks, Math.ceil(100_000 / 150));
+    assert.ok(result.chunks > 500, 'the plan must span more than one page');
+    const chunkNos = (await drain(sqs, queueUrl)).map((b) => decodeChunkMessage(b).chunkNo);
+    assert.equal(chunkNos.length, result.chunks, 'messages in the queue');
+    assert.deepEqual(chunkNos.sort((a, b) => a - b), Array.from({ length: result.chunks }, (_, i) => i), 'one message per chunk');
+    const run = await db.query(`SELECT chunks_enqueued, chunks_total, enqueue_complete FROM etl.runs WHERE run_id = $1`, [result.runId]);
+    assert.deepEqual(run.rows[0], { chunks_enqueued: result.chunks, chunks_total: result.chunks, enqueue_complete: true });
+    assert.equal(result.enqueued, result.chunks);
   });
 
   test('two triggers at the same instant start exactly one run', async () => {
@@ -144,5 +168,30 @@ describe('coordinator startRun', () => {
     assert.equal(chunks.rows[0]?.lo, (BigInt(hwm.rows[0]!.h) + 1n).toString());
     assert.equal(chunks.rows.length, 2, '7000 new rows at 5000 per chunk');
     await db.query(`DELETE FROM input_table WHERE id > 2000000000000000`);
+  });
+
+  test('incremental plans exactly the rows above the high-water mark, not the row at it', async () => {
+    const full = await startRun(deps, 'full');
+    await db.query(`UPDATE etl.chunks SET status = 'done' WHERE run_id = $1`, [full.runId]);
+    await db.query(`UPDATE etl.runs SET status = 'completed', finished_at = now() WHERE run_id = $1`, [full.runId]);
+    await drain(sqs, queueUrl);
+    const added = 7003;
+    await db.query(`INSERT INTO input_table SELECT 2000000000000000 + g, 'New Row', 1 FROM generate_series(1, $1::int) g`, [added]);
+    try {
+      const inc = await startRun(deps, 'incremental');
+      const run = await db.query<{ rows_planned: string; hwm: string }>(
+        `SELECT i.rows_planned::text, f.high_water_mark::text AS hwm FROM etl.runs i, etl.runs f WHERE i.run_id = $1 AND f.run_id = $2`,
+        [inc.runId, full.runId]);
+      assert.equal(run.rows[0]?.rows_planned, String(added));
+      const chunks = await db.query<{ lo: string; planned: number; actual: number }>(
+        `SELECT c.lo::text, c.rows_planned::int AS planned,
+                (SELECT count(*)::int FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS actual
+           FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [inc.runId]);
+      assert.ok(chunks.rows.every((c) => BigInt(c.lo) > BigInt(run.rows[0]!.hwm)), 'every chunk starts above the mark');
+      assert.deepEqual(chunks.rows.map((c) => c.actual), [5000, 2003]);
+      assert.deepEqual(chunks.rows.map((c) => c.planned), [5000, 2003], 'each chunk plans the rows in its range');
+    } finally {
+      await db.query(`DELETE FROM input_table WHERE id > 2000000000000000`);
+    }
   });
 });

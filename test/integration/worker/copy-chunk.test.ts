@@ -1,9 +1,10 @@
 // The chunk operation against a real PostgreSQL: exact output, redo in sequence and concurrently,
-// bigint extremes, a backend killed mid-COPY, and names refused before they reach SQL.
+// a batch's per-chunk counts, two pipelines sharing etl.rejects, rejects spilled past 4 MB, a failed
+// chunk redriven, bigint extremes, a backend killed mid-COPY, and names refused before they reach SQL.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { copyChunk, type ChunkContext } from '../../../lambdas/worker/copy-chunk.ts';
+import { copyChunk, copyChunksTogether, type ChunkContext } from '../../../lambdas/worker/copy-chunk.ts';
 import { listChunks } from '../../../lambdas/shared/ledger.ts';
 import { withClient, type Pool } from '../../../lambdas/shared/db.ts';
 import { splitNameTransform } from '../../../lambdas/transform/split-name-transform.ts';
@@ -142,6 +143,22 @@ describe('copyChunk', () => {
       assert.deepEqual(run.rows[0], { status: 'completed', rows_read: 20_000, chunks_done: 4 });
     });
 
+    test('a batch of chunks copied in one transaction records each chunk\'s own counts in the ledger', async () => {
+      const chunks = [{ lo: MIN_KEY, hi: 1000n }, { lo: 1000n, hi: 4000n }, { lo: 4000n, hi: 4500n }, { lo: 4500n, hi: null }];
+      const runId = await createTestRun(pool, ctx.tables, chunks);
+      const outcomes = await copyChunksTogether(ctx, chunks.map((c, chunkNo) => ({ runId, chunkNo, ...c })));
+      assert.deepEqual(outcomes.map((o) => o.kind), ['done', 'done', 'done', 'done']);
+      await assertExactOutput(db);
+      // The generated rows rejected by the spec are the NULL and the '  ' names.
+      const ledger = await db.query<{ ledger: number[]; source: number[] }>(
+        `SELECT ARRAY[c.rows_read, c.rows_written, c.rows_rejected]::int[] AS ledger,
+                (SELECT ARRAY[count(*), count(*) FILTER (WHERE name IS NOT NULL AND btrim(name) <> ''), count(*) FILTER (WHERE name IS NULL OR btrim(name) = '')]::int[]
+                   FROM input_table i WHERE i.id >= c.lo AND (c.hi IS NULL OR i.id < c.hi)) AS source
+           FROM etl.chunks c WHERE run_id = $1 ORDER BY chunk_no`, [runId]);
+      assert.deepEqual(ledger.rows.map((r) => r.source), [[999, 978, 21], [3000, 2936, 64], [500, 489, 11], [15501, 15169, 332]], 'rows, written and rejected per range');
+      assert.deepEqual(ledger.rows.map((r) => r.ledger), ledger.rows.map((r) => r.source), 'each chunk\'s rows_read, rows_written, rows_rejected');
+    });
+
     test('a backend terminated mid-COPY rolls back everything and the chunk stays retryable', async () => {
       await db.query('TRUNCATE output_table');
       await db.query('TRUNCATE etl.rejects');
@@ -179,6 +196,39 @@ describe('copyChunk', () => {
     });
   });
 
+  test("a chunk clears only its own pipeline's rejects: another pipeline's in the same key range stay", async () => {
+    const rows = (rejectEvery: number) => Array.from({ length: 200 }, (_, i) => ({ id: BigInt(i + 1), name: (i + 1) % rejectEvery === 0 ? null : `Name ${i + 1}`, age: i }));
+    await createInputTable(db, rows(5), 'public.input_a');
+    await createInputTable(db, rows(7), 'public.input_b');
+    const a = await preparedTables(pool, { sourceTable: 'public.input_a', targetTable: 'public.output_a', keyColumn: 'id' });
+    const b = await preparedTables(pool, { sourceTable: 'public.input_b', targetTable: 'public.output_b', keyColumn: 'id' });
+    const runB = await createTestRun(pool, b, [{ lo: MIN_KEY, hi: null }]);
+    await copyChunk({ pool, tables: b, transform: splitNameTransform }, { runId: runB, chunkNo: 0, lo: MIN_KEY, hi: null });
+    const runA = await createTestRun(pool, a, [{ lo: MIN_KEY, hi: null }]);
+    await copyChunk({ pool, tables: a, transform: splitNameTransform }, { runId: runA, chunkNo: 0, lo: MIN_KEY, hi: null });
+    const perPipeline = await db.query(`SELECT pipeline, count(*)::int AS n FROM etl.rejects WHERE pipeline IN ($1, $2) GROUP BY 1 ORDER BY 1`, [a.pipeline, b.pipeline]);
+    assert.deepEqual(perPipeline.rows, [{ pipeline: a.pipeline, n: 40 }, { pipeline: b.pipeline, n: 28 }]);
+    assert.deepEqual(await assertExactOutput(db, { source: 'public.input_b', target: 'public.output_b', pipeline: b.pipeline }), { written: 172, rejected: 28 });
+    assert.deepEqual(await assertExactOutput(db, { source: 'public.input_a', target: 'public.output_a', pipeline: a.pipeline }), { written: 160, rejected: 40 });
+  });
+
+  test('a chunk with more than 4 MB of rejects (spilled to a temporary file) writes every reject', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await db.query('TRUNCATE etl.rejects');
+    // Whitespace-only names are rejected with their raw value: 500 rejects of 12 kB each.
+    await db.query('CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)');
+    await db.query(`INSERT INTO input_table SELECT g, CASE WHEN g % 2 = 1 THEN repeat(E' \\t', 6000) ELSE 'Row ' || g END, g % 90
+                      FROM generate_series(1, 1000) g`);
+    const tables = await preparedTables(pool);
+    const runId = await createTestRun(pool, tables, [{ lo: MIN_KEY, hi: null }]);
+    const result = await copyChunk({ pool, tables, transform: splitNameTransform }, { runId, chunkNo: 0, lo: MIN_KEY, hi: null });
+    assert.equal(result.rowsRejected, 500);
+    const size = await db.query(`SELECT count(*)::int AS n, sum(octet_length(name))::int AS bytes FROM etl.rejects`);
+    assert.equal(size.rows[0]?.n, 500, 'rejects in etl.rejects');
+    assert.ok(size.rows[0]?.bytes > 4 * 1024 * 1024, 'more than the spool holds in memory');
+    assert.deepEqual(await assertExactOutput(db), { written: 500, rejected: 500 });
+  });
+
   test('bigint extremes: keys at -2^63 and 2^63-1 and beyond 2^53 move without overflow', async () => {
     await db.query('DROP TABLE IF EXISTS input_table, output_table');
     const keys = [MIN_KEY, MIN_KEY + 1n, -1n, 0n, 2n ** 53n + 1n, 2n ** 53n + 3n, MAX_KEY - 1n, MAX_KEY];
@@ -207,6 +257,31 @@ describe('copyChunk', () => {
     const run = await db.query(`SELECT status, last_error FROM etl.runs WHERE run_id = $1`, [runId]);
     assert.equal(run.rows[0]?.status, 'failed', 'the last attempt marks the chunk, and so the run, failed');
     assert.match(run.rows[0]?.last_error, /chunk 0/);
+  });
+
+  test('a chunk failed for good that a redrive then copies leaves its run completed, with no failed chunk', async () => {
+    await db.query('DROP TABLE IF EXISTS input_table, output_table');
+    await createInputTable(db, Array.from({ length: 20 }, (_, i) => ({ id: BigInt(i + 1), name: i === 3 ? null : `Row ${i + 1}`, age: i === 14 ? 999 : i })));
+    await db.query('CREATE TABLE output_table (id bigint PRIMARY KEY, first_name text, last_name text, age int CHECK (age < 200))');
+    const ctx = { pool, tables: await preparedTables(pool), transform: splitNameTransform };
+    const runId = await createTestRun(pool, ctx.tables, [{ lo: MIN_KEY, hi: 11n }, { lo: 11n, hi: null }]);
+    const run = async () => (await db.query(
+      `SELECT status, chunks_total, chunks_done, chunks_failed, rows_read::int, rows_written::int, rows_rejected::int, retries, last_error
+         FROM etl.runs WHERE run_id = $1`, [runId])).rows[0]!;
+    await copyChunk(ctx, { runId, chunkNo: 0, lo: MIN_KEY, hi: 11n });
+    await assert.rejects(copyChunk(ctx, { runId, chunkNo: 1, lo: 11n, hi: null }, { lastAttempt: true }), /check constraint/);
+    const { last_error: failure, ...failed } = await run();
+    assert.deepEqual(failed, { status: 'failed', chunks_total: 2, chunks_done: 1, chunks_failed: 1, rows_read: 10, rows_written: 9, rows_rejected: 1, retries: 0 });
+    assert.match(failure, /chunk 1 .*check constraint/);
+
+    // The data is fixed and the DLQ redriven: the worker copies the failed chunk with no reopen first.
+    await db.query('UPDATE input_table SET age = 14 WHERE id = 15');
+    const redriven = await copyChunk(ctx, { runId, chunkNo: 1, lo: 11n, hi: null });
+    assert.deepEqual(await run(), {
+      status: 'completed', chunks_total: 2, chunks_done: 2, chunks_failed: 0, rows_read: 20, rows_written: 19, rows_rejected: 1, retries: 1, last_error: null,
+    });
+    assert.equal(redriven.runStatus, 'completed');
+    await assertExactOutput(db);
   });
 
   describe('names from configuration', () => {
