@@ -1,12 +1,13 @@
-// The reject spool: lines come back byte for byte and in order, in memory and once spilled past
-// 4 MB to a temporary file, which dispose removes.
+// The spool (a chunk's rejects, the lines of its second and further targets, an incremental chunk's
+// lines): lines come back byte for byte and in order, in memory and once spilled past 4 MB to a
+// temporary file, which dispose removes.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { RejectSpool } from '../../../lambdas/worker/reject-spool.ts';
+import { Spool } from '../../../lambdas/worker/spool.ts';
 
 const MB = 1024 * 1024;
 
@@ -19,7 +20,7 @@ function rejectLines(first: number, count: number, bytesEach: number): Buffer {
   return Buffer.from(lines.join(''));
 }
 
-describe('RejectSpool', () => {
+describe('Spool', () => {
   // The spool makes its temporary directory under os.tmpdir(), which reads TMPDIR on every call.
   let spoolTmp: string;
   let savedTmpdir: string | undefined;
@@ -35,7 +36,7 @@ describe('RejectSpool', () => {
   });
 
   it('gives back lines that fit in memory byte for byte, in order, without a temporary file', async () => {
-    const spool = new RejectSpool();
+    const spool = new Spool();
     assert.equal(spool.isEmpty, true);
     const parts = [rejectLines(0, 100, 80), rejectLines(100, 1, 5000), rejectLines(101, 300, 120)];
     const reused = Buffer.alloc(64 * 1024);
@@ -52,7 +53,7 @@ describe('RejectSpool', () => {
   });
 
   it('past 4 MB spills to a file and gives back every line byte for byte, in order, the first 4 MB included', async () => {
-    const spool = new RejectSpool();
+    const spool = new Spool();
     const parts: Buffer[] = [];
     for (let i = 0; i < 500; i += 1) parts.push(rejectLines(i * 50, 50, 200)); // 500 x 10 kB: spills part-way through these
     parts.push(rejectLines(1_000_000, 1, 2 * MB)); // one reject line larger than any buffer
@@ -74,7 +75,7 @@ describe('RejectSpool', () => {
 
   it('dispose removes its temporary directory, whether or not the lines were read', async () => {
     for (const read of [true, false]) {
-      const spool = new RejectSpool();
+      const spool = new Spool();
       spool.add(rejectLines(0, 1, 5 * MB));
       assert.match(readdirSync(spoolTmp).join(), /^pg-fanout-rejects-/);
       if (read) await buffer(await spool.readable());
