@@ -50,7 +50,7 @@ export async function planSource(
       const starts = await client.query(
         `SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')} FROM (
            SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn FROM ${p.source.sql} ${where}) s
-          WHERE rn % ${chunkRows} = 1 AND rn > 1 ORDER BY rn`,
+          WHERE (rn - 1) % ${chunkRows} = 0 AND rn > 1 ORDER BY rn`,
       );
       return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey };
     }
@@ -59,10 +59,12 @@ export async function planSource(
     const sampled = await client.query(
       `WITH sample AS (SELECT ${p.key.columns.join(', ')} FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})),
             ordered AS (SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn, count(*) OVER () AS n FROM sample)
-       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, n, rn FROM ordered WHERE rn % ${every} = 0 OR rn = 1 ORDER BY rn`,
+       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, n, rn FROM ordered WHERE (rn - 1) % ${every} = 0 ORDER BY rn`,
     );
     const n = Number(sampled.rows[0]?.n ?? 0);
-    // The first sampled key starts no chunk: the first chunk is unbounded below.
+    // Every `every`-th sampled key from the second on starts a chunk, as the exact pass takes every
+    // chunkRows-th key; the first (always returned: it carries n) starts none, the first chunk is
+    // unbounded below.
     const starts = sampled.rows.filter((r) => Number(r.rn) > 1).map(row);
     return {
       snapshot,
