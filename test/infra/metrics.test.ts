@@ -1,9 +1,10 @@
-// The worker's EMF line: one valid CloudWatch Embedded Metric Format document per chunk.
+// The worker's EMF line: one valid CloudWatch Embedded Metric Format document per chunk, with the
+// one dimension (`Pipeline`) the stack's dashboard and alarms read.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CHUNK_METRICS, METRICS_NAMESPACE, emitChunkMetrics, formatChunkMetrics, type ChunkMetrics } from '../../lambdas/shared/metrics.ts';
+import { CHUNK_METRICS, METRICS_NAMESPACE, PIPELINE_DIMENSION, emitChunkMetrics, formatChunkMetrics, type ChunkMetrics } from '../../lambdas/shared/metrics.ts';
 
-const chunk: ChunkMetrics = { runId: 'run-42', chunkNo: 7, rowsRead: 100_000, rowsWritten: 99_998, rowsRejected: 2, durationMs: 1234.5 };
+const chunk: ChunkMetrics = { pipeline: 'public.input_table -> public.output_table', runId: 'run-42', chunkNo: 7, rowsRead: 100_000, rowsWritten: 99_998, rowsRejected: 2, durationMs: 1234.5 };
 const T = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 describe('formatChunkMetrics', () => {
@@ -16,7 +17,7 @@ describe('formatChunkMetrics', () => {
       CloudWatchMetrics: [
         {
           Namespace: 'PgFanout',
-          Dimensions: [[]],
+          Dimensions: [['Pipeline']],
           Metrics: [
             { Name: 'RowsRead', Unit: 'Count' },
             { Name: 'RowsWritten', Unit: 'Count' },
@@ -28,6 +29,13 @@ describe('formatChunkMetrics', () => {
     });
   });
 
+  test('the one dimension is the pipeline, its value on the root node; run and chunk are no dimensions', () => {
+    const doc = JSON.parse(formatChunkMetrics(chunk, undefined, T));
+    assert.equal(PIPELINE_DIMENSION, 'Pipeline');
+    assert.deepEqual(doc._aws.CloudWatchMetrics[0].Dimensions, [[PIPELINE_DIMENSION]]);
+    assert.equal(doc.Pipeline, 'public.input_table -> public.output_table');
+  });
+
   test('every declared metric has its value on the root node, and run and chunk ride along as properties', () => {
     const doc = JSON.parse(formatChunkMetrics(chunk, undefined, T));
     assert.equal(doc.RowsRead, 100_000);
@@ -37,7 +45,7 @@ describe('formatChunkMetrics', () => {
     assert.equal(doc.runId, 'run-42');
     assert.equal(doc.chunkNo, 7);
     for (const { Name } of doc._aws.CloudWatchMetrics[0].Metrics) assert.equal(typeof doc[Name], 'number', Name);
-    // Every dimension set may only name members of the root node (here: none, so no per-run metrics).
+    // Every dimension set may only name members of the root node (here: the pipeline, so no per-run metrics).
     for (const set of doc._aws.CloudWatchMetrics[0].Dimensions) for (const key of set) assert.ok(key in doc);
   });
 
@@ -73,6 +81,7 @@ describe('formatChunkMetrics', () => {
     assert.throws(() => formatChunkMetrics({ ...chunk, chunkNo: -3 }), /chunkNo is -3/);
     assert.throws(() => formatChunkMetrics({ ...chunk, durationMs: Number.POSITIVE_INFINITY }), /durationMs is Infinity/);
     assert.throws(() => formatChunkMetrics({ ...chunk, runId: '' }), /runId is empty/);
+    assert.throws(() => formatChunkMetrics({ ...chunk, pipeline: '' }), /pipeline is empty/);
     assert.throws(() => formatChunkMetrics(chunk, ' '), /namespace is empty/);
   });
 });

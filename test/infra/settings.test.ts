@@ -104,7 +104,7 @@ describe('config-rule failures name the rule', () => {
   test('worker memory outside Lambda limits', () => rejects({ workerMemoryMb: '64' }, /workerMemoryMb is 64: .* from 128 to 10240/));
   test('a log retention CloudWatch does not offer', () => rejects({ logRetentionDays: '45' }, /logRetentionDays is 45: CloudWatch Logs only keeps logs for 1, 3, 5, 7/));
   test('an unknown log level', () => rejects({ logLevel: 'verbose' }, /logLevel is "verbose": use debug, info, warn, error/));
-  test('an unknown run mode', () => rejects({ scheduleMode: 'sometimes' }, /scheduleMode is "sometimes": use "full" or "incremental"/));
+  test('an unknown run mode', () => rejects({ scheduleMode: 'sometimes' }, /scheduleMode is "sometimes": use "incremental", "full" or "append"/));
   test('a schedule expression EventBridge would reject', () => {
     rejects({ scheduleExpression: 'every day' }, /scheduleExpression is "every day": use an EventBridge Scheduler expression/);
     rejects({ scheduleExpression: 'rate(1 days)' }, /singular unit for 1 and a plural one above/);
