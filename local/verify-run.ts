@@ -60,7 +60,7 @@ export async function verifyRun(opened: OpenedPipeline, run: RunRow, onChunk?: (
         await loader.query(`CREATE TEMP TABLE ${name} (LIKE ${t.sql} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP`);
         temps.push({ ...t, sql: name, relname: name });
       }
-      await loader.query(`CREATE TEMP TABLE pgf_verify_rejects (LIKE etl.rejects) ON COMMIT DROP`);
+      await loader.query(`CREATE TEMP TABLE pgf_verify_rejects (LIKE etl.rejects INCLUDING DEFAULTS) ON COMMIT DROP`);
       const lc: LoadContext = { pipeline: p, engine: opened.engine, sameDatabase: opened.sameDatabase, rejectsSql: `COPY pgf_verify_rejects ${REJECT_COLUMNS} FROM STDIN` };
       const load = { run: { ...live.run, mode: 'full' as const, refresh: 'in-place' as const }, tables: temps };
       session = await ExtractSession.open(opened.source);
