@@ -5,7 +5,16 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeField } from '../lambdas/transform/copy-text.ts';
 import { createCopyTransform } from '../lambdas/transform/copy-transform-stream.ts';
-import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
+import { nameSplitPipeline } from '../lambdas/pipeline/builtin-name-split.ts';
+import { engineFor } from '../lambdas/pipeline/open-pipeline.ts';
+import type { ResolvedPipeline } from '../lambdas/pipeline/resolve-pipeline.ts';
+
+// The built-in name split's engine as a worker gets it (engineFor), for input_table(id bigint, name
+// text, age integer); only what engineFor reads of a resolved pipeline is given.
+const engine = engineFor({
+  spec: nameSplitPipeline({ sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }),
+  sourceColumns: [{ name: 'id', type: 'bigint' }, { name: 'name', type: 'text' }, { name: 'age', type: 'integer' }],
+} as unknown as ResolvedPipeline);
 
 const rows = Number(process.argv[2] ?? 2_000_000);
 const chunkBytes = Number(process.argv[3] ?? 64 * 1024);
@@ -63,7 +72,7 @@ for (let run = 1; run <= repeats; run++) {
   let outBytes = 0;
   let rejected = 0;
   const stream = createCopyTransform({
-    transform: splitNameTransform,
+    engine,
     rejectPrefix: Buffer.from('bench\t'),
     onRejects: (lines) => {
       rejected += lines.length;
