@@ -50,7 +50,8 @@ describe('fault matrix', () => {
   test('a worker instance killed with SIGKILL mid-COPY: its chunk is retried by another instance', async () => {
     await seedGenerated(db, 120_000);
     await slowCopies(db, 0.3);
-    const { child, done } = startCli(['local', '--mode', 'full', '--in-place', '--chunk-rows', '20000', '--worker-timeout', '2'], env);
+    // One chunk per invocation: each worker is in its own slow COPY at the same time, round after round.
+    const { child, done } = startCli(['local', '--mode', 'full', '--in-place', '--chunk-rows', '20000', '--batch-size', '1', '--worker-timeout', '2'], env);
     await waitFor('two workers mid-COPY', async () => (await db.query(activeWorkerCopies)).rows.length === 2);
     const victims = workerSandboxPids(child.pid!);
     assert.equal(victims.length, 2, 'two isolated worker instances');
@@ -110,7 +111,9 @@ describe('fault matrix', () => {
     await db.query(`CREATE FUNCTION plausible_age() RETURNS trigger LANGUAGE plpgsql AS $$
                       BEGIN IF NEW.age >= 200 THEN RAISE EXCEPTION 'plausible_age: % is no age', NEW.age; END IF; RETURN NEW; END $$`);
     await db.query(`CREATE TRIGGER plausible_age BEFORE INSERT ON output_table FOR EACH ROW EXECUTE FUNCTION plausible_age()`);
-    const failed = await runCli(['local', '--mode', 'full', '--in-place', '--chunk-rows', '2000', '--worker-timeout', '1'], env);
+    // One chunk per invocation: the good chunks commit on their first delivery instead of going through a
+    // batch that the poison row fails every time (and one by one after it, within the 1 s timeout).
+    const failed = await runCli(['local', '--mode', 'full', '--in-place', '--chunk-rows', '2000', '--batch-size', '1', '--worker-timeout', '1'], env);
     assert.equal(failed.code, 1, failed.stdout);
     assert.match(failed.stderr, /run [0-9a-f-]{36} failed: chunk 6 \[12001, 14001\) .*plausible_age: 999 is no age/);
     assert.match(failed.stdout, /chunks 9\/10 done, 1 failed, retries \d+, DLQ depth 1/);
