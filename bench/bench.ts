@@ -9,11 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { seedInputTable } from '../local/seed.ts';
-import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
-import { resolveTables } from '../lambdas/shared/table-schema.ts';
-import { readKeyBounds } from '../lambdas/coordinator/key-bounds.ts';
+import { nameSplitPipeline } from '../lambdas/pipeline/builtin-name-split.ts';
+import { resolvePipeline } from '../lambdas/pipeline/resolve-pipeline.ts';
+import { planSource } from '../lambdas/coordinator/plan-source.ts';
 import { planChunks } from '../lambdas/coordinator/plan.ts';
-import { MIN_KEY } from '../lambdas/shared/keys.ts';
 import { inDatabaseInsertSelect, naiveClientLoop } from './baselines.ts';
 import { barChartSvg, type Bar } from './chart.ts';
 import { cpuSnapshot } from './cpu.ts';
@@ -46,7 +45,7 @@ interface Sample {
   /** pg-fanout: from the coordinator's invocation to the last chunk's commit (planning, enqueue, copy). */
   seconds: number;
   rowsPerSecond: number;
-  /** pg-fanout: plus the reconciliation pass. */
+  /** pg-fanout: plus the deep verification (--verify). */
   verifiedSeconds?: number;
   serverCpuSeconds: number;
   clientCpuSeconds: number;
@@ -64,7 +63,7 @@ interface Measurement {
   min: number;
   max: number;
   ratioToInDatabase?: number;
-  /** rows/s counting the reconciliation pass too, and counting the whole command (process start-up, embedded SQS, shut-down). */
+  /** rows/s counting the deep verification too, and counting the whole command (process start-up, embedded SQS, shut-down). */
   verifiedMedian?: number;
   wallMedian?: number;
 }
@@ -111,7 +110,7 @@ async function timed(fn: () => Promise<Partial<Sample> | void>): Promise<Sample>
 
 async function pgFanoutRun(concurrency: number, chunkRows: number, batchSize?: number): Promise<Partial<Sample>> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'local', '--mode', 'full', '--concurrency', String(concurrency), '--chunk-rows', String(chunkRows), ...(batchSize === undefined ? [] : ['--batch-size', String(batchSize)])], {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'local', '--mode', 'full', '--in-place', '--verify', '--concurrency', String(concurrency), '--chunk-rows', String(chunkRows), ...(batchSize === undefined ? [] : ['--batch-size', String(batchSize)])], {
       env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -122,7 +121,7 @@ async function pgFanoutRun(concurrency: number, chunkRows: number, batchSize?: n
     child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`pg-fanout exited ${code}: ${stderr}\n${stdout}`))));
   });
   const runId = /run ([0-9a-f-]{36}): completed/.exec(out)?.[1];
-  if (!runId || !/reconciliation of the whole table: exact/.test(out)) throw new Error(`pg-fanout did not complete exactly:\n${out}`);
+  if (!runId || !/deep verification: exact/.test(out)) throw new Error(`pg-fanout did not complete exactly:\n${out}`);
   const times = /run ([\d.]+)s at .*verified in ([\d.]+)s/.exec(out);
   if (!times) throw new Error(`no run timing in pg-fanout's summary:\n${out}`);
   const rss = Number(/worker peak RSS (\d+) MB/.exec(out)?.[1] ?? Number.NaN);
@@ -170,7 +169,7 @@ const results = await measureSideBySide([
 const inDb = results[0]!;
 for (const m of results) m.ratioToInDatabase = m.median / inDb.median;
 
-log(`\n## Ratios to the in-database INSERT … SELECT (run = planning + enqueue + copy; + verify = with the reconciliation pass; command = the whole CLI process)`);
+log(`\n## Ratios to the in-database INSERT … SELECT (run = planning + enqueue + copy; + verify = with the deep verification; command = the whole CLI process)`);
 for (const m of results) {
   const more = m.verifiedMedian !== undefined ? `   (+ verify ${(m.verifiedMedian / inDb.median).toFixed(2)} x, command ${(m.wallMedian! / inDb.median).toFixed(2)} x)` : '';
   log(`  ${m.method.padEnd(42)} ${m.ratioToInDatabase!.toFixed(2)} x${more}`);
@@ -196,13 +195,14 @@ await db.query(`CREATE TABLE plan_input (id bigint PRIMARY KEY, name text, age i
 await db.query(`INSERT INTO plan_input SELECT g, NULL, NULL FROM generate_series(1, $1::bigint) g`, [Math.round(planningRows * 0.99)]);
 await db.query(`INSERT INTO plan_input SELECT 1000000000 + g * (1000000000000000 / $1::bigint), NULL, NULL FROM generate_series(1, $1::bigint) g`, [Math.round(planningRows * 0.01)]);
 await db.query('VACUUM ANALYZE plan_input');
-const tables = await resolveTables(db as unknown as pg.PoolClient, { sourceTable: 'plan_input', targetTable: 'output_table', keyColumn: 'id' }, splitNameTransform, { createTarget: false });
+const client = db as unknown as pg.PoolClient;
+const planned = await resolvePipeline(client, client, nameSplitPipeline({ sourceTable: 'plan_input', targetTable: 'output_table', keyColumn: 'id' }), { sameDatabase: true });
 const planTimes: number[] = [];
 let chunkCount = 0;
 for (let i = 0; i < REPEATS; i += 1) {
   const t0 = performance.now();
-  const bounds = await readKeyBounds(db as unknown as pg.PoolClient, tables, chunkRows, null);
-  const chunks = planChunks({ domainLo: MIN_KEY, domainHi: null, chunkStarts: bounds.chunkStarts, totalRows: bounds.totalRows, rowsPerChunk: BigInt(chunkRows) });
+  const source = await planSource(client, planned, chunkRows);
+  const chunks = planChunks({ domainLo: null, domainHi: null, chunkStarts: source.chunkStarts, totalRows: source.totalRows, rowsPerChunk: source.rowsPerChunk });
   planTimes.push((performance.now() - t0) / 1000);
   chunkCount = chunks.length;
 }

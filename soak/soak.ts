@@ -10,9 +10,8 @@ import { openScratchDatabase } from '../bench/scratch-database.ts';
 import { seedInputTable } from '../local/seed.ts';
 import { DEFAULT_TABLES } from '../lambdas/shared/config.ts';
 import type { PoolClient } from '../lambdas/shared/db.ts';
-import { MIN_KEY } from '../lambdas/shared/keys.ts';
-import { resolveTables } from '../lambdas/shared/table-schema.ts';
-import { splitNameTransform } from '../lambdas/transform/split-name-transform.ts';
+import { nameSplitPipeline } from '../lambdas/pipeline/builtin-name-split.ts';
+import { resolvePipeline } from '../lambdas/pipeline/resolve-pipeline.ts';
 import { checkRows } from '../local/row-check.ts';
 
 const { values: flags } = parseArgs({
@@ -48,7 +47,7 @@ const plan = [...triggers].sort((a, b) => a - b);
 log(`fault plan: terminate a mid-COPY worker backend when ${plan.join(', ')} chunks are done`);
 
 const t0 = performance.now();
-const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', fileURLToPath(new URL('../local/cli.ts', import.meta.url)), 'local', '--mode', 'full',
+const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', fileURLToPath(new URL('../local/cli.ts', import.meta.url)), 'local', '--mode', 'full', '--in-place',
   '--chunk-rows', String(CHUNK_ROWS), '--concurrency', String(flags.concurrency), '--worker-timeout', '5'], { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
 let stdout = '';
 let stderr = '';
@@ -95,8 +94,9 @@ log(`chunks retried: ${retried.rows[0]?.n} (${retried.rows[0]?.extra} extra atte
 
 // Row by row over the whole key domain: every input row against the spec, and nothing extra in the
 // output or etl.rejects.
-const tables = await resolveTables(db as unknown as PoolClient, DEFAULT_TABLES, splitNameTransform, { createTarget: false });
-const rows = await checkRows(db as unknown as PoolClient, tables, MIN_KEY, null);
+const client = db as unknown as PoolClient;
+const tables = await resolvePipeline(client, client, nameSplitPipeline(DEFAULT_TABLES), { sameDatabase: true });
+const rows = await checkRows(client, tables, -(2n ** 63n), null);
 for (const problem of rows.problems.slice(0, 5)) log(`  MISMATCH ${problem}`);
 log(`row-by-row: ${rows.checked.toLocaleString('en-US')} input rows checked against the spec (${rows.written.toLocaleString('en-US')} written, ${rows.rejected.toLocaleString('en-US')} rejected), ${rows.differences} differences`);
 log(`elapsed ${seconds.toFixed(1)} s`);

@@ -50,7 +50,7 @@ export async function planSource(
       const starts = await client.query(
         `SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')} FROM (
            SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn FROM ${p.source.sql} ${where}) s
-          WHERE rn % ${chunkRows} = 1 AND rn > 1 ORDER BY rn`,
+          WHERE (rn - 1) % ${chunkRows} = 0 AND rn > 1 ORDER BY rn`,
       );
       return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey };
     }

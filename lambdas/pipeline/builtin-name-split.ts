@@ -38,6 +38,7 @@ export function nameSplitPipeline(tables: TableConfig): PipelineSpec {
       targetTable: () => 'TARGET_TABLE',
       key: 'KEY_COLUMN',
       columns: (w: unknown) => (w === 'source' ? 'SOURCE_TABLE' : 'TARGET_TABLE'),
+      builtIn: true,
     },
   });
 }

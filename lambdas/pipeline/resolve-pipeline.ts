@@ -60,6 +60,11 @@ export interface SpecLabels {
   targetTable: (t: TargetSpecNorm) => string;
   key: string;
   columns: (where: 'source' | TargetSpecNorm) => string;
+  /**
+   * The columns are declared by pg-fanout itself (the built-in pipeline), not by the user: a fix
+   * changes the table or a setting, never a declaration.
+   */
+  builtIn?: boolean;
 }
 
 export function labelsFor(spec: PipelineSpec): SpecLabels {
@@ -96,7 +101,16 @@ export async function resolvePipeline(
     throw new SchemaError(`${at}${labels.sourceTable} ${sourceTable.display} is a view: pg-fanout splits a table into ranges of a unique key, which needs a table with a unique index.`);
   }
   const catalog = await columnsOf(source, sourceTable.oid);
-  const columns = spec.source.columns.map((c) => checkColumn(c, catalog, sourceTable.display, `${at}${labels.columns('source')}`, 'source'));
+  for (const k of spec.source.key) {
+    if (!catalog.has(k)) {
+      throw new SchemaError(
+        `${at}${labels.key} ${quoteIdent(k)} is not a column of ${sourceTable.display}: set ${labels.key} to its unique key ` +
+          `(it has ${[...catalog.keys()].map(quoteIdent).join(', ')}).`,
+      );
+    }
+  }
+  const builtIn = labels.builtIn === true;
+  const columns = spec.source.columns.map((c) => checkColumn(c, catalog, sourceTable.display, `${at}${labels.columns('source')}`, 'source', builtIn));
   const keyColumns = spec.source.key.map((k) => columns.find((c) => c.name === k)!);
   for (const k of keyColumns) {
     const info = catalog.get(k.name)!;
@@ -140,13 +154,13 @@ export async function resolvePipeline(
     } else {
       ref = found;
       const targetCatalog = await columnsOf(target, found.oid);
-      targetColumns = resolvedColumns.map((c) => checkColumn(c, targetCatalog, found.display, `${at}${labels.columns(t)}`, 'target'));
+      targetColumns = resolvedColumns.map((c) => checkColumn(c, targetCatalog, found.display, `${at}${labels.columns(t)}`, 'target', builtIn));
       const written = new Set(t.columns.map((c) => c.name));
       for (const column of targetCatalog.values()) {
         if (column.required && !written.has(column.name)) {
           throw new SchemaError(
             `${found.display}.${quoteIdent(column.name)} is NOT NULL without a default, and pg-fanout does not write it: every chunk would fail. ` +
-              `Give it a default (ALTER TABLE ${found.sql} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT …), drop NOT NULL, or declare it in ${labels.columns(t)}.`,
+              `Give it a default (ALTER TABLE ${found.sql} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT …)${builtIn ? ' or drop NOT NULL' : `, drop NOT NULL, or declare it in ${labels.columns(t)}`}.`,
           );
         }
       }
@@ -254,14 +268,19 @@ async function columnsOf(client: PoolClient, oid: number): Promise<Map<string, C
   return new Map(rows.map((r) => [r.name, r]));
 }
 
-/** A declared column against the catalog: it exists and has the declared type (a declaration without modifier matches any). */
-function checkColumn(c: ColumnSpec, catalog: Map<string, ColumnInfo>, table: string, label: string, side: 'source' | 'target'): ResolvedColumn {
+/**
+ * A declared column against the catalog: it exists and has the declared type (a declaration without
+ * modifier matches any). `builtIn`: the declaration is pg-fanout's, so the fix offered changes the table.
+ */
+function checkColumn(c: ColumnSpec, catalog: Map<string, ColumnInfo>, table: string, label: string, side: 'source' | 'target', builtIn = false): ResolvedColumn {
   const info = catalog.get(c.name);
   if (info === undefined) {
     const near = [...catalog.keys()].find((n) => n.toLowerCase() === c.name.toLowerCase());
     throw new SchemaError(
       `${label}.${c.name}: ${table} has no column ${quoteIdent(c.name)}${near ? ` (there is ${quoteIdent(near)}: column names are exact, as if quoted)` : ''}: ` +
-        (side === 'source' ? `declare only columns the table has (it has ${[...catalog.keys()].join(', ')}).` : `add it (ALTER TABLE ${table} ADD COLUMN ${quoteIdent(c.name)} ${c.type === CATALOG_TYPE ? 'bigint' : c.type}) or drop the table so pg-fanout creates it.`),
+        (side === 'source'
+          ? builtIn ? `add it or set ${label} to a table that has it (it has ${[...catalog.keys()].join(', ')}).` : `declare only columns the table has (it has ${[...catalog.keys()].join(', ')}).`
+          : `add it (ALTER TABLE ${table} ADD COLUMN ${quoteIdent(c.name)} ${c.type === CATALOG_TYPE ? 'bigint' : c.type}) or drop the table so pg-fanout creates it.`),
     );
   }
   if (side === 'target' && info.generated) {
@@ -269,9 +288,12 @@ function checkColumn(c: ColumnSpec, catalog: Map<string, ColumnInfo>, table: str
   }
   const resolvedType = c.type === CATALOG_TYPE ? info.type : c.type;
   if (c.type !== CATALOG_TYPE && !typeMatches(c, info)) {
+    const change = `(ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type})`;
     throw new SchemaError(
-      `${label}.${c.name} is declared ${c.type} but ${table}.${quoteIdent(c.name)} is ${info.type}: declare it as ${info.type}` +
-        (side === 'target' ? ` or change the column (ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type}).` : '.'),
+      `${label}.${c.name} is declared ${c.type} but ${table}.${quoteIdent(c.name)} is ${info.type}: ` +
+        (builtIn
+          ? side === 'target' ? `change the column ${change} or drop the table so pg-fanout creates it.` : `convert it ${change} or set ${label} to a table whose ${quoteIdent(c.name)} is ${c.type}.`
+          : `declare it as ${info.type}${side === 'target' ? ` or change the column ${change}.` : '.'}`),
     );
   }
   if (side === 'source' && c.notNull && !info.notNull) {

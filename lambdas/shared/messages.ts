@@ -2,7 +2,7 @@
 // copy) or a step of a run's finishing phase (build an index on a shadow table, swap the shadow
 // tables in). Their encoder and a strict decoder. Keys travel as text (see keys.ts).
 import { InvalidMessageError } from './errors.ts';
-import { sameKey, type KeyValue } from './keys.ts';
+import { rangeText, sameKey, type KeyValue } from './keys.ts';
 
 export interface ChunkMessage {
   readonly kind?: 'chunk';
@@ -66,10 +66,10 @@ export function decodeWorkMessage(body: string): WorkMessage {
   if (typeof o.chunkNo !== 'number' || !Number.isSafeInteger(o.chunkNo) || o.chunkNo < 0) {
     throw new InvalidMessageError(`message chunkNo ${JSON.stringify(o.chunkNo)} is not a chunk number.`);
   }
-  // Version 1 carried bigint keys as decimal strings; the ledger holds them as one-element keys now.
-  const lo = o.v === 1 ? legacyKey(o.lo, 'lo') : keyField(o.lo, 'lo');
-  const hi = o.v === 1 ? legacyKey(o.hi, 'hi') : keyField(o.hi, 'hi');
-  if (lo !== null && hi !== null && sameKey(lo, hi)) throw new InvalidMessageError(`message range [${lo.join(', ')}, ${hi.join(', ')}) is empty.`);
+  if (o.v === 1) return { kind: 'chunk', runId: o.runId, chunkNo: o.chunkNo, ...legacyRange(o.lo, o.hi) };
+  const lo = keyField(o.lo, 'lo');
+  const hi = keyField(o.hi, 'hi');
+  if (lo !== null && hi !== null && sameKey(lo, hi)) throw new InvalidMessageError(`message range ${rangeText(lo, hi)} is empty.`);
   return { kind: 'chunk', runId: o.runId, chunkNo: o.chunkNo, lo, hi };
 }
 
@@ -81,12 +81,26 @@ function keyField(value: unknown, name: string): KeyValue | null {
   return Object.freeze([...value] as string[]);
 }
 
-function legacyKey(value: unknown, name: string): KeyValue | null {
-  if (value === null) return null;
+const MIN_BIGINT = -(2n ** 63n);
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/**
+ * Version 1 carried a bigint range as decimal strings: lo always, hi or null (unbounded above).
+ * Checked as strictly as version 1 was (bigint range, hi above lo: bigints can be compared), then
+ * held as one-element keys; a full run's lo, the smallest bigint, is the ledger's unbounded bound.
+ */
+function legacyRange(lo: unknown, hi: unknown): { lo: KeyValue | null; hi: KeyValue | null } {
+  const l = legacyBigint(lo, 'lo');
+  const h = hi === null ? null : legacyBigint(hi, 'hi');
+  if (h !== null && h <= l) throw new InvalidMessageError(`message range [${l}, ${h}) is empty.`);
+  return { lo: l === MIN_BIGINT ? null : Object.freeze([l.toString()]), hi: h === null ? null : Object.freeze([h.toString()]) };
+}
+
+function legacyBigint(value: unknown, name: string): bigint {
   if (typeof value !== 'string' || !/^-?\d{1,19}$/.test(value)) throw new InvalidMessageError(`message ${name} ${JSON.stringify(value)} must be a bigint as a decimal string.`);
   const key = BigInt(value);
-  // Version 1 started full runs at the smallest bigint; the ledger holds that bound as unbounded.
-  return key === -(2n ** 63n) ? null : Object.freeze([key.toString()]);
+  if (key < MIN_BIGINT || key > MAX_BIGINT) throw new InvalidMessageError(`message ${name} is ${value}: it is outside the bigint range.`);
+  return key;
 }
 
 function preview(body: string): string {

@@ -1,5 +1,7 @@
 // `pg-fanout resume`, `verify` and `redrive` as real processes against a real PostgreSQL and SQS
 // server, and every operator command's answer to bad arguments: one line, a non-zero exit.
+// `verify` is the deep check now: each chunk read again, put through the pipeline, compared row
+// for row with where the run writes (a full refresh's new table while it copies).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -50,8 +52,11 @@ describe('operator commands', () => {
 
     const verify = await runCli(['verify', runId], env);
     assert.equal(verify.code, 1, 'nothing has landed yet');
-    assert.match(verify.stderr, /^verify: 4 chunk\(s\) differ: 0, 1, 2, 3; resume the run to redo them\n$/);
-    assert.match(verify.stdout, /DIFFERS chunk 0 \[-9223372036854775808, 2501\): input 2500 rows, output \+ rejects 0 rows/);
+    assert.match(verify.stderr, /^verify: 4 chunk\(s\) differ: 0, 1, 2, 3; resume the run to redo them, or start a new run\n$/);
+    // [1, 2501) holds 2500 rows: 53 rejected by the spec (25 '  ' names, 28 NULL), 2447 split.
+    assert.match(verify.stdout, new RegExp('DIFFERS chunk 0 \\[-inf, 2501\\): public\\.output_table holds 0 rows, the pipeline gives 2447 now \\(2447 missing, 0 not expected\\); ' +
+      'etl\\.rejects holds 0 rows, the pipeline gives 53 now \\(53 missing, 0 not expected\\)\n'));
+    assert.match(verify.stdout, /^run [0-9a-f-]{36} \(running\): 10,000 source rows read again, 0 target rows and 0 rejects compared, 4 chunks\n/);
   });
 
   test('redrive moves every DLQ message back, deleting each only after the work queue took it', async () => {
@@ -72,7 +77,9 @@ describe('operator commands', () => {
     [['redrive', '--everything'], /^pg-fanout: redrive: Unknown option '--everything'.*see `pg-fanout redrive --help`\.\n$/],
     [['status', '--interval', '0'], /^pg-fanout: status: --interval "0" must be a positive number of seconds\.\n$/],
     [['status', 'a', 'b'], /^pg-fanout: status: unexpected argument "b"/],
-    [['run', '--mode', 'sometimes'], /^pg-fanout: --mode is "sometimes": use "full" or "incremental"\.\n$/],
+    [['run', '--mode', 'sometimes'], /^pg-fanout: --mode is "sometimes": use "incremental", "full" or "append"\.\n$/],
+    [['cancel'], /^pg-fanout: cancel needs a RUN_ID/],
+    [['cancel', 'everything'], /^pg-fanout: cancel: RUN_ID "everything" is not a run id/],
     [['local', '--run', 'yesterday'], /^pg-fanout: --run "yesterday" is not a run id/],
     [['frobnicate'], /^pg-fanout: unknown command "frobnicate"/],
   ] as const) {
@@ -85,7 +92,7 @@ describe('operator commands', () => {
   }
 
   test('every command has --help', async () => {
-    for (const command of ['local', 'run', 'status', 'verify', 'resume', 'redrive']) {
+    for (const command of ['local', 'run', 'status', 'verify', 'resume', 'redrive', 'cancel']) {
       const r = await runCli([command, '--help'], env);
       assert.equal(r.code, 0, `${command} --help`);
       assert.match(r.stdout, new RegExp(`pg-fanout ${command}`));

@@ -9,7 +9,7 @@ import { beginChunks, recordChunkFailure } from '../../../lambdas/shared/ledger.
 import { COORDINATOR_HANDLER } from '../../../local/lambda-endpoint.ts';
 import { runCli, startCli } from '../../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
-import { assertExactOutput, createTestRun, openTestPool, preparedTables, seedGenerated } from '../../support/pipeline.ts';
+import { assertExactOutput, createTestRun, openTestPool, preparedPipeline, range, seedGenerated } from '../../support/pipeline.ts';
 import { COORDINATOR_FUNCTION, startEmbeddedLocalStack, type EmbeddedLocalStack } from '../localstack/embedded-stack.ts';
 
 const RUN_ID = /^run ([0-9a-f-]{36}) started \(full\): 5 chunks enqueued$/m;
@@ -65,7 +65,7 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
     const r = await runCli(['status'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr);
     const [head, progress] = r.stdout.split('\n');
-    assert.match(head!, new RegExp(`^run ${runId} \\(full, public\\.input_table -> public\\.output_table\\): running, started \\d{4}-\\d\\d-\\d\\dT`));
+    assert.match(head!, new RegExp(`^run ${runId} \\(full refresh: built beside the targets, indexed, swapped in, public\\.input_table -> public\\.output_table\\): running, started \\d{4}-\\d\\d-\\d\\dT`));
     assert.match(progress!, /chunks 0\/5 {2}rows 0\/20,000/);
     const j = await runCli(['status', runId, '--json'], { DATABASE_URL: db.url });
     assert.equal(j.code, 0, j.stderr);
@@ -101,7 +101,7 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
     assert.match(frames[0]!, /: running, /);
     assert.match(frames.at(-1)!, /: completed, /);
     assert.match(r.stdout, /chunks 5\/5 {2}rows 20,000\/20,000/);
-    assert.match(r.stdout, /rows read 20,000, written [\d,]+, rejected [\d,]+, retries 0\n$/);
+    assert.match(r.stdout, /rows read 20,000, written [\d,]+, rejected [\d,]+, filtered 0, retries 0\n$/);
     assert.ok(workers.stats.recordsSucceeded >= 5);
     await assertExactOutput(db);
   });
@@ -110,10 +110,9 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
     const pool = await openTestPool(db, 2);
     let failedRun: string;
     try {
-      const tables = await preparedTables(pool);
-      failedRun = await createTestRun(pool, tables, [{ lo: 1n, hi: 101n, rowsPlanned: 100n }]);
+      failedRun = await createTestRun(pool, await preparedPipeline(pool), [{ ...range(1, 101), rowsPlanned: 100n }]);
       await withClient(pool, async (c) => {
-        await beginChunks(c, [{ runId: failedRun, chunkNo: 0, lo: 1n, hi: 101n }]); // counts an attempt, as a worker does
+        await beginChunks(c, [{ runId: failedRun, chunkNo: 0, ...range(1, 101) }]); // counts an attempt, as a worker does
         await c.query('ROLLBACK');
         await recordChunkFailure(c, failedRun, 0, 'chunk 0 [1, 101) failed: the database connection was lost', true);
       });
@@ -122,7 +121,7 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
     }
     const r = await runCli(['status', failedRun], { DATABASE_URL: db.url });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, new RegExp(`^run ${failedRun} \\(full, .*\\): failed,`));
+    assert.match(r.stdout, new RegExp(`^run ${failedRun} \\(full refresh in place, .*\\): failed,`));
     assert.match(r.stdout, /chunks 0\/1, 1 failed/);
     assert.match(r.stdout, /\n {2}failed chunk 0 \[1, 101\) after 1 attempt\(s\): chunk 0 \[1, 101\) failed: the database connection was lost\n/);
     const j = await runCli(['status', failedRun, '--json'], { DATABASE_URL: db.url });
@@ -141,7 +140,7 @@ describe('pg-fanout run / status against a deployed (embedded LocalStack-shaped)
 
   test('bad arguments give a one-line error and exit 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['run', '--mode', 'sideways'], /--mode is "sideways": use "full" or "incremental"/],
+      [['run', '--mode', 'sideways'], /--mode is "sideways": use "incremental", "full" or "append"/],
       [['run', '--bogus'], /^pg-fanout: run: Unknown option '--bogus'.*; see `pg-fanout run --help`\.\n$/],
       [['run', 'extra'], /^pg-fanout: run: Unexpected argument 'extra'|^pg-fanout: run: .*extra/],
       [['status', 'not-a-run-id'], /^pg-fanout: status: RUN_ID "not-a-run-id" is not a run id/],

@@ -36,7 +36,11 @@ after(async () => {
 test('the database restarted mid-run: the run completes and every row is exact', async () => {
   await seedGenerated(db, 200_000);
   await slowCopies(db, 0.05); // the run is still going when the server stops
-  const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '5000', '--worker-timeout', '2'], { DATABASE_URL: server.url });
+  // In place: the slow COPY trigger is on output_table, which a shadow refresh would not load. One chunk
+  // per invocation: a loaded machine may not copy a default batch of 10 (after its first delivery
+  // failed with the server down) within the 2 s worker timeout, and every timed-out delivery
+  // counts towards maxReceiveCount.
+  const { done } = startCli(['local', '--mode', 'full', '--in-place', '--chunk-rows', '5000', '--batch-size', '1', '--worker-timeout', '2'], { DATABASE_URL: server.url });
   await waitFor('a few chunks done', async () => {
     const r = await pool.query(`SELECT count(*)::int AS n FROM etl.chunks WHERE status = 'done'`).catch(() => ({ rows: [{ n: 0 }] }));
     return (r.rows[0]?.n ?? 0) >= 5;

@@ -11,12 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { parseDocument } from 'yaml';
-import { withClient } from '../../../lambdas/shared/db.ts';
-import { resolveTables } from '../../../lambdas/shared/table-schema.ts';
-import { splitNameTransform } from '../../../lambdas/transform/split-name-transform.ts';
 import { COMPOSE_DATABASE, COMPOSE_DATABASE_URL, COMPOSE_FILE, COMPOSE_NETWORK, DATABASE_SECRET_NAME, LOCALSTACK_DIR } from '../../../localstack/environment.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
-import { DEFAULT_TABLES, openTestPool } from '../../support/pipeline.ts';
+import { DEFAULT_TABLES, openTestPool, preparedPipeline } from '../../support/pipeline.ts';
 
 const run = promisify(execFile);
 
@@ -171,8 +168,9 @@ if [ "$2" = describe-secret ]; then [ -f "${scratch}/exists" ]; exit $?; fi
     assert.deepEqual(counts.rows[0], { n: 100_000, nulls: 100, blank: 200, nbsp: 2322 });
     const pool = await openTestPool(db, 1);
     try {
-      const tables = await withClient(pool, (c) => resolveTables(c, DEFAULT_TABLES, splitNameTransform, { createTarget: true }));
-      assert.equal(tables.pipeline, 'public.input_table -> public.output_table');
+      const p = await preparedPipeline(pool, DEFAULT_TABLES);
+      assert.equal(p.name, 'public.input_table -> public.output_table');
+      assert.deepEqual(p.targets.map((t) => [t.table.display, t.exists]), [['public.output_table', true]], 'the target was created');
     } finally {
       await pool.end();
     }

@@ -67,8 +67,10 @@ describe('localstack:e2e against the embedded stack (LocalStack endpoint convent
     assert.equal(first.rowCheck.checked, 20_000);
     assert.equal(first.rowCheck.differences, 0);
     assert.ok(first.rowCheck.rejected > 0 && first.rowCheck.written > 0, 'the seed has rows the spec splits and rows it rejects');
-    assert.equal(first.runReconciliation.ok, true);
-    assert.equal(first.tableReconciliation.inputRows, 20_000n);
+    // What the run and whole-table reconciliations said, from the deep verification of the full run.
+    assert.equal(first.verification.ok, true);
+    assert.equal(first.verification.rowsRead, 20_000);
+    assert.equal(first.verification.chunks.length, 5);
     assert.equal(stack.lambda.invocations[COORDINATOR_FUNCTION], 1, 'the coordinator ran once, through the Lambda endpoint');
     assert.match(lines[0] ?? '', /^seeded 20,000 rows, keys 1\.\.20000$/);
     // The independent row-by-row helper of the test suite agrees.
@@ -85,35 +87,43 @@ describe('localstack:e2e against the embedded stack (LocalStack endpoint convent
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`lambda: +${stack.endpoint.replaceAll('.', '\\.')} \\(coordinator ${COORDINATOR_FUNCTION}\\)`));
     assert.match(r.stdout, /seeded 3,000 rows, keys 20001\.\.23000/);
-    // Incremental by default: the run reads only what the last completed run did not.
+    // Incremental by default: the run reads only what changed since the last completed run, the new
+    // rows; its chunks span the whole key space (a change can be anywhere), and that is what is checked.
+    assert.match(r.stdout, /run [0-9a-f-]{36} started \(incremental\)/);
     assert.match(r.stdout, /rows read 3,000, written [\d,]+, rejected [\d,]+/);
-    assert.match(r.stdout, /row by row: 3,000 rows checked/);
-    assert.match(r.stdout, /verified: every one of the 3,000 rows the run read \(including the 3,000 seeded\)/);
+    assert.match(r.stdout, /verification of the run: exact over \d+ chunk\(s\) \(23,000 source rows read again and compared row for row\)/);
+    assert.match(r.stdout, /row by row: 23,000 rows checked/);
+    assert.match(r.stdout, /verified: every one of the 23,000 rows in the run's key ranges \(including the 3,000 seeded\)/);
     assert.equal(r.stderr, '');
   });
 
   test('the check is not vacuous: a wrong output row and a missing reject are each reported by key', async () => {
     await db.query(`UPDATE output_table SET last_name = 'Tampered' WHERE id = 20004`);
-    const rejectedKey = (await db.query<{ k: string }>(`SELECT source_id::text AS k FROM etl.rejects ORDER BY source_id LIMIT 1`)).rows[0]!.k;
-    await db.query(`DELETE FROM etl.rejects WHERE source_id = $1`, [rejectedKey]);
+    const rejectedKey = (await db.query<{ k: string }>(`SELECT source_key[1] AS k FROM etl.rejects ORDER BY source_key[1]::bigint LIMIT 1`)).rows[0]!.k;
+    await db.query(`DELETE FROM etl.rejects WHERE source_key = ARRAY[$1]`, [rejectedKey]);
     const pool = await openTestPool(db, 2);
     try {
       const latest = await db.query<{ run_id: string }>(`SELECT run_id FROM etl.runs WHERE created_at = (SELECT max(created_at) FROM etl.runs)`);
       const run = await withClient(pool, (c) => getRun(c, latest.rows[0]!.run_id));
-      const verdict = await verifyRun(pool, run);
-      assert.equal(verdict.ok, false);
-      assert.equal(verdict.rowCheck.differences, 1, verdict.rowCheck.problems.join('\n'));
-      assert.equal(verdict.rowCheck.problems[0], 'key 20004: output ("Ada", "Tampered", 4), the spec says ("Ada", "Lovelace 4", 4)');
-      assert.equal(verdict.tableReconciliation.ok, false, 'the missing reject breaks the whole-table reconciliation');
-      const earlier = await withClient(pool, (c) => getRun(c, first.runId));
-      const firstVerdict = await verifyRun(pool, earlier);
       assert.equal(rejectedKey, '1');
-      // The full run's range is the whole key space: it covers both changes, in key order.
-      assert.deepEqual(firstVerdict.rowCheck.problems, [
+      const both = [
         'key 1 (name "") should be in etl.rejects (name is empty) but is not',
         'key 20004: output ("Ada", "Tampered", 4), the spec says ("Ada", "Lovelace 4", 4)',
-      ]);
-      assert.equal(firstVerdict.runReconciliation.ok, false);
+      ];
+      // The latest run is incremental: its chunks span the whole key space (a change can be
+      // anywhere), so, like the full run's, its check covers both changes, in key order.
+      const verdict = await verifyRun(pool, run, undefined, db.url);
+      assert.equal(verdict.ok, false);
+      assert.equal(verdict.rowCheck.differences, 2, verdict.rowCheck.problems.join('\n'));
+      assert.deepEqual(verdict.rowCheck.problems, both);
+      assert.equal(verdict.verification.ok, false, 'the deep verification sees them too');
+      const earlier = await withClient(pool, (c) => getRun(c, first.runId));
+      const firstVerdict = await verifyRun(pool, earlier, undefined, db.url);
+      assert.deepEqual(firstVerdict.rowCheck.problems, both);
+      // The deep verification names the target for the tampered row and etl.rejects for the missing reject.
+      const differing = firstVerdict.verification.chunks.filter((c) => !c.ok).flatMap((c) => c.sides.filter((x) => x.missing + x.unexpected > 0).map((x) => [c.chunkNo, x.name, x.missing, x.unexpected]));
+      assert.deepEqual(differing, [[0, 'etl.rejects', 1, 0], [4, 'public.output_table', 1, 1]]);
+      assert.equal(firstVerdict.ok, false);
     } finally {
       await pool.end();
     }

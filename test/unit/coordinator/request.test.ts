@@ -4,7 +4,7 @@ import { parseCoordinatorRequest } from '../../../lambdas/coordinator/request.ts
 import { ConfigError, InvalidMessageError, PgFanoutError } from '../../../lambdas/shared/errors.ts';
 
 const RUN_ID = '0b7e6a4c-3f2d-4e1a-9c8b-7a6f5e4d3c2b';
-const NOT_OBJECT_FIX = 'send {"mode":"full"}, {"mode":"incremental"} or {"action":"resume","runId":"…"}.';
+const NOT_OBJECT_FIX = 'send {"mode":"full"}, {"mode":"incremental"}, {"mode":"append"} or {"action":"resume","runId":"…"}.';
 
 /** The event an EventBridge schedule rule delivers when no constant input is set. */
 const SCHEDULED_EVENT = {
@@ -40,6 +40,7 @@ describe('parseCoordinatorRequest', () => {
     assert.deepEqual(parseCoordinatorRequest({ mode: 'incremental' }, 'full'), { action: 'start', mode: 'incremental' });
     assert.deepEqual(parseCoordinatorRequest({ action: 'start', mode: 'full' }), { action: 'start', mode: 'full' });
     assert.deepEqual(parseCoordinatorRequest({ ...SCHEDULED_EVENT, mode: 'full' }), { action: 'start', mode: 'full' });
+    assert.deepEqual(parseCoordinatorRequest({ mode: 'append' }), { action: 'start', mode: 'append' });
   });
 
   it('resumes the run named by a lower-case uuid, ignoring any mode', () => {
@@ -78,7 +79,7 @@ describe('parseCoordinatorRequest', () => {
     }
   });
 
-  it('rejects a mode other than full or incremental, naming the field and value', () => {
+  it('rejects a mode other than incremental, full or append, naming the field and value', () => {
     for (const mode of ['FULL', 'fast', '', null, 1]) {
       let caught: unknown;
       try {
@@ -89,7 +90,7 @@ describe('parseCoordinatorRequest', () => {
       // parseRunMode raises ConfigError here, unlike the other bad inputs (InvalidMessageError).
       assert.ok(caught instanceof ConfigError, JSON.stringify(mode));
       assert.ok(caught instanceof PgFanoutError);
-      assert.equal(caught.message, `coordinator event "mode" is ${JSON.stringify(mode)}: use "full" or "incremental".`);
+      assert.equal(caught.message, `coordinator event "mode" is ${JSON.stringify(mode)}: use "incremental", "full" or "append".`);
     }
   });
 });

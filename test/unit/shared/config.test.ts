@@ -290,11 +290,16 @@ describe('resolveBackpressure', () => {
 });
 
 function defaultConfig(): PipelineConfig {
+  const database = { url: undefined, secretArn: undefined, tls: 'disable', caFile: undefined, host: undefined } as const;
   return {
+    pipelineModule: undefined,
     sourceTable: 'public.input_table',
     targetTable: 'public.output_table',
     keyColumn: 'id',
-    database: { url: undefined, secretArn: undefined, tls: 'disable', caFile: undefined, host: undefined },
+    database,
+    sourceDatabase: database,
+    sameDatabase: true,
+    indexBuild: { memoryMb: 256, parallelWorkers: 2 },
     backpressure: { ...DEFAULT_BACKPRESSURE },
     queueUrl: undefined,
     deadLetterQueueUrl: undefined,
@@ -303,6 +308,7 @@ function defaultConfig(): PipelineConfig {
     hasExplicitCredentials: false,
     logLevel: 'info',
     emitMetrics: true,
+    metricsNamespace: 'PgFanout',
     staleEnqueueSeconds: 120,
     coordinatorFunction: undefined,
   };
@@ -321,7 +327,8 @@ describe('loadConfig', () => {
       'MAX_CONCURRENCY', 'WORKER_TIMEOUT_SECONDS', 'VISIBILITY_TIMEOUT_SECONDS', 'MAX_RECEIVE_COUNT', 'SOURCE_TABLE',
       'TARGET_TABLE', 'KEY_COLUMN', 'DATABASE_URL', 'DATABASE_SECRET_ARN', 'DATABASE_CA_FILE', 'DATABASE_HOST',
       'WORK_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL', 'AWS_REGION',
-      'AWS_DEFAULT_REGION', 'EMIT_METRICS', 'STALE_ENQUEUE_SECONDS',
+      'AWS_DEFAULT_REGION', 'EMIT_METRICS', 'METRICS_NAMESPACE', 'STALE_ENQUEUE_SECONDS', 'PIPELINE_MODULE', 'TARGET_DATABASE_URL', 'SOURCE_DATABASE_URL',
+      'SOURCE_DATABASE_SECRET_ARN', 'SOURCE_DATABASE_TLS', 'SOURCE_DATABASE_HOST', 'INDEX_BUILD_MEMORY_MB', 'INDEX_BUILD_PARALLEL_WORKERS',
     ]) {
       env[name] = name.length % 2 === 0 ? '' : ' \t ';
     }
@@ -344,6 +351,7 @@ describe('loadConfig', () => {
       AWS_REGION: 'eu-west-1',
       LOG_LEVEL: ' debug ',
       EMIT_METRICS: 'false',
+      METRICS_NAMESPACE: ' Etl/Orders ',
       STALE_ENQUEUE_SECONDS: ' 30 ',
       COORDINATOR_FUNCTION: 'pg-fanout-coordinator',
       CHUNK_ROWS: ' 5000 ',
@@ -354,8 +362,22 @@ describe('loadConfig', () => {
       WORKER_TIMEOUT_SECONDS: '60',
       VISIBILITY_TIMEOUT_SECONDS: '400',
       MAX_RECEIVE_COUNT: '7',
+      PIPELINE_MODULE: ' pipelines/orders.ts ',
+      INDEX_BUILD_MEMORY_MB: ' 1024 ',
+      INDEX_BUILD_PARALLEL_WORKERS: '4',
     });
+    const database = {
+      url: 'postgres://u:p@h:5432/db',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+      tls: 'verify-full',
+      caFile: '/opt/ca.pem',
+      host: 'proxy.example',
+    };
     assert.deepEqual(config, {
+      pipelineModule: 'pipelines/orders.ts',
+      sourceDatabase: database,
+      sameDatabase: true,
+      indexBuild: { memoryMb: 1024, parallelWorkers: 4 },
       sourceTable: 'src.in',
       targetTable: 'dst.out',
       keyColumn: 'pk',
@@ -383,6 +405,7 @@ describe('loadConfig', () => {
       hasExplicitCredentials: false,
       logLevel: 'debug',
       emitMetrics: false,
+      metricsNamespace: 'Etl/Orders',
       staleEnqueueSeconds: 30,
       coordinatorFunction: 'pg-fanout-coordinator',
     });
@@ -551,15 +574,16 @@ describe('parseWholeNumber', () => {
 });
 
 describe('parseRunMode', () => {
-  it('accepts full and incremental', () => {
+  it('accepts full, incremental and append', () => {
     assert.equal(parseRunMode('full', 'm'), 'full');
     assert.equal(parseRunMode('incremental', 'm'), 'incremental');
+    assert.equal(parseRunMode('append', 'm'), 'append');
   });
 
   it('rejects anything else, naming where and the JSON value', () => {
-    assert.throws(() => parseRunMode('FULL', '--mode'), { name: 'ConfigError', message: '--mode is "FULL": use "full" or "incremental".' });
-    assert.throws(() => parseRunMode(undefined, '--mode'), { message: '--mode is undefined: use "full" or "incremental".' });
-    assert.throws(() => parseRunMode(1, 'mode'), { message: 'mode is 1: use "full" or "incremental".' });
+    assert.throws(() => parseRunMode('FULL', '--mode'), { name: 'ConfigError', message: '--mode is "FULL": use "incremental", "full" or "append".' });
+    assert.throws(() => parseRunMode(undefined, '--mode'), { message: '--mode is undefined: use "incremental", "full" or "append".' });
+    assert.throws(() => parseRunMode(1, 'mode'), { message: 'mode is 1: use "incremental", "full" or "append".' });
   });
 });
 

@@ -6,12 +6,44 @@ import { describe, it } from 'node:test';
 import { CopyFormatError } from '../../../lambdas/shared/errors.ts';
 import { decodeFieldText, encodeField, encodeRow } from '../../../lambdas/transform/copy-text.ts';
 import { createCopyTransform, type CopyTransform } from '../../../lambdas/transform/copy-transform-stream.ts';
-import type { RowTransform } from '../../../lambdas/transform/row-transform.ts';
-import { splitNameTransform } from '../../../lambdas/transform/split-name-transform.ts';
+import { rawEngine } from '../../../lambdas/transform/raw-engine.ts';
+import type { RowEngine } from '../../../lambdas/transform/row-engine.ts';
+import type { CopyRow, RowTransform } from '../../../lambdas/transform/row-transform.ts';
+import { nameSplitPipeline } from '../../../lambdas/pipeline/builtin-name-split.ts';
+import { engineFor } from '../../../lambdas/pipeline/open-pipeline.ts';
+import type { ResolvedPipeline } from '../../../lambdas/pipeline/resolve-pipeline.ts';
 import { adversarialNames, type AdversarialName } from '../../fixtures/adversarial-names.ts';
 
+// A reject line is the prefix (run_id, pipeline, chunk_no: `run-7` stands for them here), the key as
+// a text array, the target (NULL: the transform's reject), the reason, and the source row as JSON.
 const PREFIX = Buffer.from('run-7\t');
 const text = (value: string): Buffer => Buffer.from(value, 'utf8');
+
+/**
+ * The built-in name split's engine as a worker gets it (engineFor): the pipeline resolved against
+ * a source whose key is bigint and whose name and age are text and integer. Only what engineFor
+ * reads of a resolved pipeline is given.
+ */
+const nameSplit: RowEngine = engineFor({
+  spec: nameSplitPipeline({ sourceTable: 'input_table', targetTable: 'output_table', keyColumn: 'id' }),
+  sourceColumns: [{ name: 'id', type: 'bigint' }, { name: 'name', type: 'text' }, { name: 'age', type: 'integer' }],
+} as unknown as ResolvedPipeline);
+
+/** A byte-level transform as an engine; the reject JSON holds every field as text (what the tests below need). */
+function engineOf(transform: RowTransform): RowEngine {
+  const names = ['key', ...transform.sourceColumns];
+  return rawEngine(transform, (row: CopyRow) => JSON.stringify(Object.fromEntries(names.map((n, i) => [n, decodeFieldText(row.buf, row.start[i], row.end[i])]))));
+}
+
+/** A transform reject line, as the stream writes it for etl.rejects. */
+function rejectLine(key: string, reason: string, sourceRow: string): Buffer {
+  return Buffer.concat([PREFIX, encodeRow([`{"${key}"}`, null, reason, sourceRow])]);
+}
+
+/** The name split's source row JSON: what etl.rejects.source_row holds for a rejected row. */
+function nameSplitRow(key: string, name: string | null, age: string | null): string {
+  return `{"id":${key},"name":${name === null ? 'null' : JSON.stringify(name)},"age":${age ?? 'null'}}`;
+}
 
 interface Run {
   readonly output: Buffer;
@@ -22,9 +54,9 @@ interface Run {
 }
 
 /** Writes the chunks straight into the stream and collects everything it gives back. */
-async function run(chunks: readonly Buffer[], transform: RowTransform = splitNameTransform): Promise<Run> {
+async function run(chunks: readonly Buffer[], engine: RowEngine = nameSplit): Promise<Run> {
   const rejects: Buffer[] = [];
-  const stream = createCopyTransform({ transform, rejectPrefix: PREFIX, onRejects: (lines) => rejects.push(lines) });
+  const stream = createCopyTransform({ engine, rejectPrefix: PREFIX, onRejects: (lines) => rejects.push(lines) });
   const outputChunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => outputChunks.push(chunk));
   const ended = once(stream, 'end');
@@ -35,9 +67,9 @@ async function run(chunks: readonly Buffer[], transform: RowTransform = splitNam
   return { output: Buffer.concat(outputChunks), outputChunks, rejects: Buffer.concat(rejects), rejectCalls: rejects.length, stream };
 }
 
-async function runError(chunks: readonly Buffer[], transform: RowTransform = splitNameTransform): Promise<Error> {
+async function runError(chunks: readonly Buffer[], engine: RowEngine = nameSplit): Promise<Error> {
   try {
-    await run(chunks, transform);
+    await run(chunks, engine);
   } catch (error) {
     assert.ok(error instanceof Error);
     return error;
@@ -55,18 +87,18 @@ function corpusCase(entries: readonly AdversarialName[]): { input: Buffer; outpu
     const age = entry.age === null ? null : String(entry.age);
     input.push(encodeRow([key, entry.name, age]));
     if ('reject' in entry.expected) {
-      rejects.push(PREFIX, encodeRow([key, entry.expected.reject, entry.name, age]));
+      rejects.push(rejectLine(key, entry.expected.reject, nameSplitRow(key, entry.name, age)));
     } else {
       output.push(encodeRow([key, entry.expected.firstName, entry.expected.lastName, age]));
     }
   });
-  return { input: Buffer.concat(input), output: Buffer.concat(output), rejects: Buffer.concat(rejects), rejected: rejects.length / 2 };
+  return { input: Buffer.concat(input), output: Buffer.concat(output), rejects: Buffer.concat(rejects), rejected: rejects.length };
 }
 
 const smallEntries = adversarialNames.filter((e) => e.name === null || e.name.length < 200);
 const bigEntries = adversarialNames.filter((e) => e.name !== null && e.name.length >= 200);
 
-describe('createCopyTransform with splitNameTransform', () => {
+describe('createCopyTransform with the name split', () => {
   it('transforms the whole corpus in one chunk to the exact expected output, rejects and counts', async () => {
     const expected = corpusCase(adversarialNames);
     const result = await run([expected.input]);
@@ -128,7 +160,7 @@ describe('createCopyTransform with splitNameTransform', () => {
   it('keeps input chunks it holds on to safe from a producer that reuses its buffer', async () => {
     const expected = corpusCase(smallEntries.slice(0, 30));
     const rejects: Buffer[] = [];
-    const stream = createCopyTransform({ transform: splitNameTransform, rejectPrefix: PREFIX, onRejects: (l) => rejects.push(l) });
+    const stream = createCopyTransform({ engine: nameSplit, rejectPrefix: PREFIX, onRejects: (l) => rejects.push(l) });
     const out: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => out.push(chunk));
     const scratch = Buffer.alloc(7);
@@ -142,15 +174,15 @@ describe('createCopyTransform with splitNameTransform', () => {
     assert.deepEqual(Buffer.concat(out), expected.output);
   });
 
-  it('writes each reject line as prefix, key, reason, then the raw source fields', async () => {
+  it('writes each reject line as prefix, key as a text array, NULL target, reason, then the source row as JSON', async () => {
     const input = text('10\t\\N\t\\N\n11\t\t5\n12\t \\t\u3000\t\\N\n13\tCher\t70\n-9223372036854775808\t\\N\t1\n');
     const result = await run([input]);
     assert.equal(
       result.rejects.toString('utf8'),
-      'run-7\t10\tname is NULL\t\\N\t\\N\n' +
-        'run-7\t11\tname is empty\t\t5\n' +
-        'run-7\t12\tname is whitespace only\t \\t\u3000\t\\N\n' +
-        'run-7\t-9223372036854775808\tname is NULL\t\\N\t1\n',
+      'run-7\t{"10"}\t\\N\tname is NULL\t{"id":10,"name":null,"age":null}\n' +
+        'run-7\t{"11"}\t\\N\tname is empty\t{"id":11,"name":"","age":5}\n' +
+        'run-7\t{"12"}\t\\N\tname is whitespace only\t{"id":12,"name":" \\\\t\u3000","age":null}\n' +
+        'run-7\t{"-9223372036854775808"}\t\\N\tname is NULL\t{"id":-9223372036854775808,"name":null,"age":1}\n',
     );
     assert.equal(result.output.toString(), '13\tCher\t\\N\t70\n');
     assert.deepEqual([result.stream.rowsRead, result.stream.rowsWritten, result.stream.rowsRejected], [5, 1, 4]);
@@ -158,11 +190,11 @@ describe('createCopyTransform with splitNameTransform', () => {
 
   it('defaults the reject prefix to nothing', async () => {
     const lines: Buffer[] = [];
-    const stream = createCopyTransform({ transform: splitNameTransform, onRejects: (l) => lines.push(l) });
+    const stream = createCopyTransform({ engine: nameSplit, onRejects: (l) => lines.push(l) });
     stream.resume();
     stream.end(text('1\t\\N\t2\n'));
     await once(stream, 'end');
-    assert.equal(Buffer.concat(lines).toString(), '1\tname is NULL\t\\N\t2\n');
+    assert.equal(Buffer.concat(lines).toString(), '{"1"}\t\\N\tname is NULL\t{"id":1,"name":null,"age":2}\n');
   });
 
   it('copies keys verbatim, the largest bigints included', async () => {
@@ -188,7 +220,7 @@ describe('createCopyTransform with splitNameTransform', () => {
     const rejects: Buffer[] = [];
     await pipeline(
       Readable.from(chunks),
-      createCopyTransform({ transform: splitNameTransform, rejectPrefix: PREFIX, onRejects: (l) => rejects.push(l) }),
+      createCopyTransform({ engine: nameSplit, rejectPrefix: PREFIX, onRejects: (l) => rejects.push(l) }),
       new Writable({
         highWaterMark: 1,
         write(chunk: Buffer, _encoding, callback) {
@@ -206,7 +238,7 @@ describe('createCopyTransform errors', () => {
   it('fails on a row with too few fields, naming the row and the counts', async () => {
     const error = await runError([text('1\tAnna Smith\t42\n2\tBob\n')]);
     assert.ok(error instanceof CopyFormatError);
-    assert.match(error.message, /^COPY row 2 has 2 fields, expected 3 \(the key, then name, age\): "2\\tBob"; select exactly/);
+    assert.match(error.message, /^COPY row 2 has 2 fields, expected 3 \(the key, then the declared source columns\): "2\\tBob"; select exactly/);
   });
 
   it('fails on a row with too many fields', async () => {
@@ -239,7 +271,7 @@ describe('createCopyTransform errors', () => {
   it('fails with the error onRejects throws', async () => {
     const thrown = new Error('rejects table is gone');
     const stream = createCopyTransform({
-      transform: splitNameTransform,
+      engine: nameSplit,
       onRejects: () => {
         throw thrown;
       },
@@ -250,13 +282,13 @@ describe('createCopyTransform errors', () => {
     assert.equal(error, thrown);
   });
 
-  it('refuses options without a transform or without onRejects', () => {
+  it('refuses options without an engine or without onRejects', () => {
     assert.throws(
-      () => createCopyTransform({ transform: undefined as unknown as RowTransform, onRejects: () => {} }),
-      /options.transform must be a RowTransform/,
+      () => createCopyTransform({ engine: undefined as unknown as RowEngine, onRejects: () => {} }),
+      /options.engine must be a RowEngine/,
     );
     assert.throws(
-      () => createCopyTransform({ transform: splitNameTransform, onRejects: undefined as unknown as () => void }),
+      () => createCopyTransform({ engine: nameSplit, onRejects: undefined as unknown as () => void }),
       /options.onRejects must be a function, or rejected rows would be lost/,
     );
   });
@@ -265,6 +297,7 @@ describe('createCopyTransform errors', () => {
 describe('createCopyTransform with another RowTransform', () => {
   // Upper-cases one text column; rejects "x" after writing half a row, which must not leak out.
   const upper: RowTransform = {
+    id: 'test/upper',
     sourceColumns: ['word'],
     targetColumns: [
       { name: 'word', type: 'text' },
@@ -285,19 +318,19 @@ describe('createCopyTransform with another RowTransform', () => {
   };
 
   it('writes the key, the transform\'s fields and a newline, and drops a rejected row\'s partial output', async () => {
-    const result = await run([text('1\tab\\tc\n2\tx\n3\t\\N\n4\t\u00e9\n')], upper);
+    const result = await run([text('1\tab\\tc\n2\tx\n3\t\\N\n4\t\u00e9\n')], engineOf(upper));
     assert.equal(result.output.toString('utf8'), '1\tAB\\tC\t4\n3\t\\N\t\\N\n4\t\u00c9\t1\n');
-    assert.equal(result.rejects.toString(), 'run-7\t2\tx is not a word\tx\n');
+    assert.equal(result.rejects.toString(), 'run-7\t{"2"}\t\\N\tx is not a word\t{"key":"2","word":"x"}\n');
   });
 
   it('counts fields from the transform\'s sourceColumns', async () => {
-    const error = await runError([text('1\ta\t2\n')], upper);
-    assert.match(error.message, /COPY row 1 has 3 fields, expected 2 \(the key, then word\)/);
+    const error = await runError([text('1\ta\t2\n')], engineOf(upper));
+    assert.match(error.message, /COPY row 1 has 3 fields, expected 2 \(the key, then the declared source columns\)/);
   });
 
   it('has escaping that matches encodeField for reasons', async () => {
-    const weird: RowTransform = { sourceColumns: [], targetColumns: [], transformRow: () => 'tab\there\\' };
-    const result = await run([text('5\n')], weird);
-    assert.deepEqual(result.rejects, Buffer.concat([PREFIX, text('5\t'), encodeField('tab\there\\'), text('\n')]));
+    const weird: RowTransform = { id: 'test/weird', sourceColumns: [], targetColumns: [], transformRow: () => 'tab\there\\' };
+    const result = await run([text('5\n')], engineOf(weird));
+    assert.deepEqual(result.rejects, Buffer.concat([PREFIX, text('{"5"}\t\\N\t'), encodeField('tab\there\\'), text('\t'), encodeField('{"key":"5"}'), text('\n')]));
   });
 });
