@@ -18,6 +18,8 @@ export interface SourcePlan {
   readonly chunkStarts: readonly KeyValue[];
   /** The highest key (the next append run starts above it); null for an empty table. */
   readonly maxKey: KeyValue | null;
+  /** The lowest key read (above `above` when given): an append run's first chunk starts here. */
+  readonly minKey: KeyValue | null;
 }
 
 /** Tables estimated below this many rows are planned exactly (a pass over the key index costs ~25 ms per 100,000 keys). */
@@ -44,6 +46,9 @@ export async function planSource(
     )).rows[0] ?? { rows: -1, pages: 0 };
     const max = (await client.query(`SELECT ${keyAliases} FROM ${p.source.sql} ${where} ORDER BY ${p.key.columns.map((c) => `${c} DESC`).join(', ')} LIMIT 1`)).rows[0];
     const maxKey = max === undefined ? null : row(max);
+    const min = maxKey === null ? undefined
+      : (await client.query(`SELECT ${keyAliases} FROM ${p.source.sql} ${where} ORDER BY ${orderBy} LIMIT 1`)).rows[0];
+    const minKey = min === undefined ? null : row(min);
     const estimated = stats.rows >= 0 ? stats.rows : stats.pages * 50;
     if (above !== null || estimated < (options.exactBelowRows ?? EXACT_PLAN_BELOW_ROWS) || maxKey === null) {
       const total = (await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${p.source.sql} ${where}`)).rows[0]!.n;
@@ -52,7 +57,7 @@ export async function planSource(
            SELECT ${keyAliases}, row_number() OVER (ORDER BY ${orderBy}) AS rn FROM ${p.source.sql} ${where}) s
           WHERE (rn - 1) % ${chunkRows} = 0 AND rn > 1 ORDER BY rn`,
       );
-      return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey };
+      return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey, minKey };
     }
     // Each sampled page stands for its rows by its first key (in key order), so the sort is over
     // pages, not rows; its row count weighs it.
@@ -83,6 +88,7 @@ export async function planSource(
       rowsPerChunk: BigInt(chunkRows),
       chunkStarts: starts,
       maxKey,
+      minKey,
     };
   }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }

@@ -92,8 +92,11 @@ export async function startRun(deps: CoordinatorDeps, requested: RunMode, option
     // Too many transactions since the baseline for 32-bit comparisons: start over with a full run.
     return startRun(deps, 'full', options);
   }
-  const chunks = planChunks({
-    domainLo: mode === 'append' ? hwm : null,
+  // An append run covers keys above the mark: from the first of them (key types have no "next
+  // value" to add), and with none there is nothing to read, so no chunks and the run completes.
+  const fromMark = mode === 'append' && hwm !== null;
+  const chunks = fromMark && source.minKey === null ? [] : planChunks({
+    domainLo: fromMark ? source.minKey : null,
     domainHi: null,
     chunkStarts: source.chunkStarts,
     totalRows: source.totalRows,

@@ -179,14 +179,18 @@ describe('coordinator startRun', () => {
     return BigInt(hwm.rows[0]!.h);
   }
 
-  // The old incremental mode (keys above the last run's high-water mark) is the `append` mode now.
-  // Its first chunk starts AT the mark (inclusive: keys of any type have no "mark + 1"), so the row
-  // at the mark is read again; the old plan started at mark + 1. Left as todo, see the reason.
-  const APPEND_FROM_THE_MARK = 'append runs start their first chunk at the high-water mark itself (planChunks domainLo = hwm, inclusive) while ' +
-    'planSource counts keys above it: the row at the mark is read again (rows read = planned + 1; an append run with nothing new reads 1 row). ' +
-    'Needs a decision on an exclusive lower bound (or the first key above the mark) for keys of any type.';
+  // The `append` mode: keys above the last run's high-water mark. Keys of any type have no "mark +
+  // 1", so its first chunk starts at the first key above the mark, read in the planning snapshot.
+  test('append with nothing above the mark plans no chunks and completes at once', async () => {
+    await completedFullRun();
+    const app = await startRun(deps, 'append');
+    assert.equal(app.mode, 'append');
+    assert.equal(app.chunks, 0);
+    assert.equal(app.enqueued, 0);
+    assert.equal(app.status, 'completed');
+  });
 
-  test('append after a completed run covers only keys above its high-water mark', { todo: APPEND_FROM_THE_MARK }, async () => {
+  test('append after a completed run covers only keys above its high-water mark', async () => {
     const hwm = await completedFullRun();
     await db.query(`INSERT INTO input_table SELECT 2000000000000000 + g, 'New Row', 1 FROM generate_series(1, 7000) g`);
     try {
