@@ -19,9 +19,16 @@ import { waitFor, workerSandboxPids } from '../../support/processes.ts';
 const WRITER = fileURLToPath(new URL('../../support/oltp-writer.ts', import.meta.url));
 const RUN = ['local', '--chunk-rows', '4000', '--concurrency', '2', '--worker-timeout', '3'];
 
-function startWriter(url: string, seed: number, seconds: number): Promise<void> {
+interface Writer { stop(): void; done: Promise<void> }
+const running: Writer[] = [];
+
+/** A writer that runs until stopped (or `seconds`, a backstop); stopping lets its open transactions commit. */
+function startWriter(url: string, seed: number, seconds: number): Writer {
   const child = spawn(process.execPath, [WRITER, url, String(seed), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`)))));
+  const done = new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`)))));
+  const writer = { stop: () => void child.kill('SIGTERM'), done };
+  running.push(writer);
+  return writer;
 }
 
 async function seed(db: TestDatabase, rows: number): Promise<void> {
@@ -57,7 +64,11 @@ describe('incremental runs during OLTP writes', () => {
   before(async () => {
     db = await createTestDatabase();
   });
-  after(async () => db?.drop());
+  after(async () => {
+    for (const w of running) w.stop(); // a failed test leaves none behind
+    await Promise.allSettled(running.map((w) => w.done));
+    await db?.drop();
+  });
 
   test('late commits, pre-allocated ids, savepoints, updates and deletes all reach the target exactly once', async () => {
     await seed(db, 30_000);
@@ -65,17 +76,14 @@ describe('incremental runs during OLTP writes', () => {
     const first = await runCli(RUN, env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /this run is a full refresh/);
-    const writers = [startWriter(db.url, 11, 9), startWriter(db.url, 12, 9)];
-    let during = 0;
-    let done = false;
-    const finished = Promise.all(writers).then(() => (done = true));
-    while (!done) {
+    // The writers run until three incremental runs have overlapped them, however slow the machine.
+    const writers = [startWriter(db.url, 11, 600), startWriter(db.url, 12, 600)];
+    for (let during = 0; during < 3; during += 1) {
       const r = await runCli(RUN, env);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-      during += 1;
     }
-    await finished;
-    assert.ok(during >= 2, `${during} incremental run(s) overlapped the writers`);
+    for (const w of writers) w.stop();
+    await Promise.all(writers.map((w) => w.done));
     await runUntilQuiet(env);
     const check = await exact(db);
     const late = await db.query(`SELECT count(*)::int AS n FROM input_table WHERE id > 30000`);
@@ -92,7 +100,7 @@ describe('incremental runs during OLTP writes', () => {
     // Every COPY into the live target now lasts 0.4 s, so faults land mid-COPY on any machine.
     await db.query(`CREATE FUNCTION slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$`);
     await db.query(`CREATE TRIGGER slow_copy BEFORE INSERT ON output_table FOR EACH STATEMENT EXECUTE FUNCTION slow_copy()`);
-    const writers = Promise.all([startWriter(db.url, 21, 6), startWriter(db.url, 22, 6)]);
+    const writers = [startWriter(db.url, 21, 600), startWriter(db.url, 22, 600)];
     await new Promise((r) => setTimeout(r, 1500));
     const copies = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
 
@@ -110,7 +118,8 @@ describe('incremental runs during OLTP writes', () => {
     const t = await terminated.done;
     assert.equal(t.code, 0, `${t.stdout}\n${t.stderr}`);
 
-    await writers;
+    for (const w of writers) w.stop();
+    await Promise.all(writers.map((w) => w.done));
     await runUntilQuiet(env);
     await exact(db);
     const retried = await db.query(`SELECT count(*)::int AS n FROM etl.chunks c JOIN etl.runs r USING (run_id) WHERE r.mode = 'incremental' AND c.attempts > 1`);
