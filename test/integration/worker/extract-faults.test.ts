@@ -1,8 +1,8 @@
 // The reading side under a fault: the source backend of a chunk terminated in the middle of its
 // COPY … TO (the worker reads that protocol itself, lambdas/worker/copy-out.ts). The chunk rolls
 // back, is retried, and the run ends exact. The pipeline's transform is slow on purpose: the worker
-// reads no faster than it transforms, so the backend stays mid-COPY (blocked on its socket) for
-// seconds and the termination lands there on any machine.
+// reads no faster than it transforms, and a chunk (36 MB) is several times what the sockets buffer,
+// so the backend stays mid-COPY (blocked on its socket) for seconds and the termination lands there.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ export default definePipeline({
   source: { table: 'public.input_table', key: 'id', columns: { id: 'bigint not null', name: 'text', age: 'integer' } },
   target: { table: 'public.output_table', columns: { id: 'bigint not null', name: 'text', age: 'integer' } },
   transform(row) {
-    if (Number(row.id) % 2000 === 0) Atomics.wait(pause, 0, 0, 20); // 1 s per 100,000-row chunk
+    if (Number(row.id) % 3000 === 0) Atomics.wait(pause, 0, 0, 20); // 2 s per 300,000-row chunk
     return row;
   },
 });
@@ -35,7 +35,7 @@ describe('faults on the reading side', () => {
     await writeFile(pipeline, SLOW_PIPELINE);
     db = await createTestDatabase();
     await db.query(`CREATE TABLE input_table (id bigint PRIMARY KEY, name text, age int)`);
-    await db.query(`INSERT INTO input_table SELECT g, 'First' || g || ' Last', g % 90 FROM generate_series(1, 600000) g`);
+    await db.query(`INSERT INTO input_table SELECT g, 'First' || g || ' Last ' || repeat('x', 100), g % 90 FROM generate_series(1, 600000) g`);
   });
   after(async () => {
     await db?.drop();
@@ -43,7 +43,7 @@ describe('faults on the reading side', () => {
   });
 
   test('a source backend terminated mid-COPY TO: the chunk is retried and the run ends exact', async () => {
-    const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '100000', '--concurrency', '1', '--worker-timeout', '5', '--pipeline', pipeline], { DATABASE_URL: db.url });
+    const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '300000', '--concurrency', '1', '--worker-timeout', '8', '--pipeline', pipeline], { DATABASE_URL: db.url });
     const reading = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker-source' AND state = 'active' AND query LIKE 'COPY (SELECT%'`;
     const pid = await waitFor('a source backend mid-COPY', async () => (await db.query(reading)).rows[0]?.pid as number | undefined, 60_000, 2);
     assert.equal((await db.query('SELECT pg_terminate_backend($1) AS ok', [pid])).rows[0]!.ok, true);
