@@ -69,7 +69,7 @@ const monitor = (async () => {
       await sleep(20);
     }
     for (let tries = 0; tries < 500 && running; tries += 1) {
-      const victim = await watcher.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%' LIMIT 1`);
+      const victim = await watcher.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%' LIMIT 1`);
       if (victim.rows[0]?.ok) {
         injected += 1;
         break;

@@ -102,7 +102,7 @@ describe('incremental runs during OLTP writes', () => {
     await db.query(`CREATE TRIGGER slow_copy BEFORE INSERT ON output_table FOR EACH STATEMENT EXECUTE FUNCTION slow_copy()`);
     const writers = [startWriter(db.url, 21, 600), startWriter(db.url, 22, 600)];
     await new Promise((r) => setTimeout(r, 1500));
-    const copies = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
+    const copies = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
 
     const killed = startCli(RUN, env);
     await waitFor('a worker mid-COPY', async () => (await db.query(copies)).rows.length > 0);

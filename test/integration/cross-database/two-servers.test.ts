@@ -150,10 +150,10 @@ describe('two targets under faults', () => {
       await warehouse.query(`CREATE FUNCTION slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$`);
       await warehouse.query(`CREATE TRIGGER slow_copy BEFORE INSERT ON public.order_items FOR EACH STATEMENT EXECUTE FUNCTION slow_copy()`);
       await shop.query(`UPDATE shop.orders SET amount = amount + 2`);
-      const items = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."order_items"%'`;
+      const items = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."order_items"%'`;
       const run = startCli([...RUN, '--mode', 'full', '--in-place'], env);
       await waitFor('a worker mid-COPY of the second target', async () => (await warehouse.query(items)).rows.length > 0);
-      process.kill(workerSandboxPids(run.child.pid!)[0]!, 'SIGKILL');
+      for (const victim of workerSandboxPids(run.child.pid!)) process.kill(victim, 'SIGKILL'); // whichever holds the COPY seen dies mid-COPY
       const pid = await waitFor('a backend mid-COPY of the second target', async () => (await warehouse.query(items)).rows[0]?.pid as number | undefined);
       await warehouse.query('SELECT pg_terminate_backend($1)', [pid]);
       const r = await run.done;

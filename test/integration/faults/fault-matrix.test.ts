@@ -13,7 +13,7 @@ import { startSqsFaultProxy } from '../../support/sqs-fault-proxy.ts';
 import { assertExactOutput, seedGenerated, slowCopies } from '../../support/pipeline.ts';
 import { waitFor, workerSandboxPids } from '../../support/processes.ts';
 
-const activeWorkerCopies = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
+const activeWorkerCopies = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table"%'`;
 
 async function queueUrls(sqs: SQSClient): Promise<{ work: string; dlq: string }> {
   const work = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'pg-fanout-work' }))).QueueUrl!;

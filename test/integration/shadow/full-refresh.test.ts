@@ -131,7 +131,7 @@ describe('full refresh into shadow tables', () => {
   test('a worker killed and a backend terminated mid-COPY into the shadow tables: exact', async () => {
     assert.equal((await runCli(FULL, env)).code, 0);
     await db.query('UPDATE input_table SET age = age + 1000 WHERE id % 3 = 0');
-    const copies = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table_pgf_%'`;
+    const copies = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker' AND state = 'active' AND query LIKE 'COPY "public"."output_table_pgf_%'`;
     const killed = startCli([...FULL, '--chunk-rows', '40000', '--worker-timeout', '3'], env);
     await waitFor('a worker mid-COPY into a shadow table', async () => (await db.query(copies)).rows.length > 0, 60_000, 2);
     // Every worker process at once: whichever holds the COPY just seen dies mid-COPY.

@@ -186,7 +186,7 @@ describe('copyChunk', () => {
         for (let i = 0; i < 2000 && killed === 0; i += 1) {
           const r = await db.query(
             `SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity
-              WHERE application_name = 'pg-fanout-test' AND query LIKE 'COPY "public"."output_table"%' AND state = 'active'`);
+              WHERE datname = current_database() AND application_name = 'pg-fanout-test' AND query LIKE 'COPY "public"."output_table"%' AND state = 'active'`);
           killed = r.rows.filter((x) => x.t).length;
           await new Promise((r) => setTimeout(r, 5));
         }

@@ -44,7 +44,7 @@ describe('faults on the reading side', () => {
 
   test('a source backend terminated mid-COPY TO: the chunk is retried and the run ends exact', async () => {
     const { done } = startCli(['local', '--mode', 'full', '--chunk-rows', '300000', '--concurrency', '1', '--worker-timeout', '8', '--pipeline', pipeline], { DATABASE_URL: db.url });
-    const reading = `SELECT pid FROM pg_stat_activity WHERE application_name = 'pg-fanout-worker-source' AND state = 'active' AND query LIKE 'COPY (SELECT%'`;
+    const reading = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg-fanout-worker-source' AND state = 'active' AND query LIKE 'COPY (SELECT%'`;
     const pid = await waitFor('a source backend mid-COPY', async () => (await db.query(reading)).rows[0]?.pid as number | undefined, 60_000, 2);
     assert.equal((await db.query('SELECT pg_terminate_backend($1) AS ok', [pid])).rows[0]!.ok, true);
     const r = await done;
