@@ -5,8 +5,7 @@
 // the targets and etl.rejects hold in the range: row for row (as PostgreSQL prints them, so numeric
 // scales and time zones compare as stored), each target and the rejects. Reads everything once;
 // writes nothing.
-import type { PoolClient } from '../lambdas/shared/db.ts';
-import { sqlLiteral } from '../lambdas/shared/db.ts';
+import { guardClient, sqlLiteral, withClient, type PoolClient } from '../lambdas/shared/db.ts';
 import { keyRangeSql, rangeText } from '../lambdas/shared/keys.ts';
 import { listChunks, type RunRow } from '../lambdas/shared/ledger.ts';
 import type { OpenedPipeline } from '../lambdas/pipeline/open-pipeline.ts';
@@ -44,13 +43,14 @@ export interface RunVerification {
 
 export async function verifyRun(opened: OpenedPipeline, run: RunRow, onChunk?: (v: ChunkVerdict) => void): Promise<RunVerification> {
   const p = opened.pipeline;
-  const chunks = await withTarget(opened, (c) => listChunks(c, run.runId));
+  const chunks = await withClient(opened.target, (c) => listChunks(c, run.runId));
   // Compare with the tables as they stand: a completed shadow refresh's are the swapped-in ones.
   const live = runLoad(p, { runId: run.runId, status: run.status, mode: run.phase === 'copy' && run.status === 'running' ? run.mode : 'incremental', refresh: run.refresh, fingerprint: run.fingerprint, baselineSnapshot: null, targets: run.targets });
   const verdicts: ChunkVerdict[] = [];
   let rowsRead = 0;
   for (const chunk of chunks) {
     const loader = await opened.target.connect();
+    const loaderErrors = guardClient(loader);
     let session: ExtractSession | undefined;
     try {
       await loader.query('BEGIN');
@@ -95,7 +95,7 @@ export async function verifyRun(opened: OpenedPipeline, run: RunRow, onChunk?: (
     } finally {
       await session?.close();
       await loader.query('ROLLBACK').catch(() => undefined);
-      loader.release();
+      loader.release(loaderErrors[0]);
     }
   }
   return { ok: verdicts.every((v) => v.ok), chunks: verdicts, rowsRead };
@@ -109,15 +109,6 @@ async function compare(client: PoolClient, name: string, expectedSql: string, ac
   );
   const r = rows[0]!;
   return { name, expected: Number(r.expected), actual: Number(r.actual), missing: Number(r.missing), unexpected: Number(r.unexpected) };
-}
-
-async function withTarget<T>(opened: OpenedPipeline, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await opened.target.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.release();
-  }
 }
 
 export function describeVerdict(v: ChunkVerdict): string {
