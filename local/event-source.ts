@@ -206,7 +206,8 @@ function failedIds(outcome: InvokeOutcome, messages: Message[]): Set<string> {
   return new Set(outcome.response.batchItemFailures.map((f) => f.itemIdentifier));
 }
 
-function toSqsEvent(messages: Message[], sourceArn: string): SQSEvent {
+/** SQS messages as the Lambda event source hands them to a function. */
+export function toSqsEvent(messages: Message[], sourceArn: string): SQSEvent {
   return {
     Records: messages.map(
       (m): SQSRecord => ({

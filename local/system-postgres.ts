@@ -317,7 +317,8 @@ function run(command: string, args: string[], owner: Owner | undefined, log: (li
   });
 }
 
-async function withConnection<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One connection for `fn`, closed after. */
+export async function withConnection<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(url);
   await client.connect();
   try {

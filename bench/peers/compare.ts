@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { seedInputTable } from '../../local/seed.ts';
-import { findPostgresBinaries, requirePostgresBinaries, startSystemPostgres, type SystemPostgres } from '../../local/system-postgres.ts';
+import { findPostgresBinaries, requirePostgresBinaries, startSystemPostgres, withConnection, type SystemPostgres } from '../../local/system-postgres.ts';
 import { SPLIT_NAME_SELECT } from '../baselines.ts';
 import { openScratchDatabase } from '../scratch-database.ts';
 import { singlePipe, twoPipesThenPrimaryKey } from './copy-pipe.ts';
@@ -48,28 +48,18 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 // The settings of the embedded server (local/embedded-postgres.ts), so both servers work alike.
 const SERVER_SETTINGS = { max_connections: 200, shared_buffers: '512MB', max_wal_size: '4GB', fsync: 'on' };
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 const databaseUrl = (serverUrl: string, name: string) => Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
 
 /** Row count and an order-free hash of every row's text: equal fingerprints, equal row sets. */
 async function fingerprint(url: string, sql: string): Promise<string> {
-  return withClient(url, async (c) => {
+  return withConnection(url, async (c) => {
     const r = await c.query<{ n: string; h: string }>(`SELECT count(*)::text AS n, coalesce(sum(hashtext(t::text)), 0)::text AS h FROM (${sql}) t`);
     return `${r.rows[0]!.n} rows, hash ${r.rows[0]!.h}`;
   });
 }
 
 async function primaryKeyColumns(url: string, table: string): Promise<string> {
-  return withClient(url, async (c) => {
+  return withConnection(url, async (c) => {
     const r = await c.query<{ cols: string | null }>(
       `SELECT string_agg(a.attname, ',') AS cols FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
         WHERE i.indrelid = to_regclass($1) AND i.indisprimary`,
@@ -138,12 +128,12 @@ if (WANTED.has(5) || WANTED.has(6)) {
   const pgcopydb = WANTED.has(5) ? ensureDebianTool(PGCOPYDB, (l) => log(`  ${l}`)) : undefined;
   const pgloader = WANTED.has(6) ? ensureDebianTool(PGLOADER, (l) => log(`  ${l}`)) : undefined;
   pg15 = await startSystemPostgres({ major: PG15, settings: SERVER_SETTINGS });
-  const pg15Version = await withClient(pg15.url, async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(',')[0]!);
+  const pg15Version = await withConnection(pg15.url, async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(',')[0]!);
   log(`methods 5-6: ${pg15Version} (system binaries, ${pg15.dataDir}); seeding the same ${ROWS.toLocaleString('en-US')} rows …`);
   const source = databaseUrl(pg15.url, 'peers_source');
   const target = databaseUrl(pg15.url, 'peers_target');
-  await withClient(pg15.url, (c) => c.query(`CREATE DATABASE peers_source ENCODING 'UTF8' TEMPLATE template0`));
-  await withClient(source, async (c) => {
+  await withConnection(pg15.url, (c) => c.query(`CREATE DATABASE peers_source ENCODING 'UTF8' TEMPLATE template0`));
+  await withConnection(source, async (c) => {
     await seedInputTable(c as unknown as pg.PoolClient, 'public.input_table', ROWS);
     await c.query('VACUUM ANALYZE input_table');
   });
@@ -153,7 +143,7 @@ if (WANTED.has(5) || WANTED.has(6)) {
   const server = pg15;
   const context: PeerContext = { sourceUrl: source, targetUrl: target, dataDir: server.dataDir };
   const prepareEmptyTarget = () =>
-    withClient(server.url, async (c) => {
+    withConnection(server.url, async (c) => {
       await c.query('DROP DATABASE IF EXISTS peers_target WITH (FORCE)');
       await c.query(`CREATE DATABASE peers_target ENCODING 'UTF8' TEMPLATE template0`);
       await c.query('CHECKPOINT');

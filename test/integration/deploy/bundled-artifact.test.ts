@@ -14,8 +14,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { toSqsEvent } from '../../../local/event-source.ts';
 import { openPipeline } from '../../../lambdas/pipeline/open-pipeline.ts';
 import { loadConfig, resolveBackpressure } from '../../../lambdas/shared/config.ts';
 import { createSqsClient } from '../../../lambdas/shared/queue.ts';
@@ -253,27 +254,6 @@ function collectLines(stream: NodeJS.ReadableStream, into: string[]): void {
   });
 }
 
-function toSqsEvent(messages: Message[]): SQSEvent {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-        SenderId: 'artifact-test',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:pg-fanout-work',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
 interface RunRow {
   pipeline: string;
   status: string;
@@ -309,7 +289,7 @@ async function drive(runId: string, worker: WorkerSandbox, deadline: number): Pr
       await sleep(100);
       continue;
     }
-    const outcome = await worker.invoke(toSqsEvent(messages));
+    const outcome = await worker.invoke(toSqsEvent(messages, 'arn:aws:sqs:us-east-1:000000000000:pg-fanout-work'));
     invocations += 1;
     if (!outcome.ok) {
       failures.push(`${outcome.error ?? 'invocation failed'} ${worker.stderr.slice(-2).join(' | ')}`);
