@@ -5,6 +5,7 @@
 import { isReject } from '../pipeline/define.ts';
 import type { CopyTextWriter } from './copy-text.ts';
 import { FILTERED, type RowEngine } from './row-engine.ts';
+import { objectBuilder, propertyReader } from './row-shape.ts';
 import type { CopyRow } from './row-transform.ts';
 import { decoderFor, encoderFor, jsonForReject, type FieldDecoder, type FieldEncoder } from './values/index.ts';
 
@@ -33,6 +34,7 @@ interface TargetPlan {
   readonly notNull: readonly boolean[];
   readonly encoders: readonly FieldEncoder[];
   readonly columnSet: ReadonlySet<string>;
+  readonly read: (o: Record<string, unknown>, into: unknown[]) => void;
 }
 
 export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
@@ -47,7 +49,10 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
     notNull: t.columns.map((c) => c.notNull),
     encoders: t.columns.map((c) => encoderFor(c.type)),
     columnSet: new Set(t.columns.map((c) => c.name)),
+    read: propertyReader(t.columns.map((c) => c.name)),
   }));
+  const values: unknown[] = new Array(Math.max(0, ...spec.targets.map((t) => t.columns.length)));
+  const buildRow = objectBuilder(names);
   const targetIndex = new Map(targets.map((t, i) => [t.name, i]));
   const transform = spec.transform as (row: Record<string, unknown>) => unknown;
 
@@ -56,11 +61,10 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
   let current: CopyRow | undefined;
 
   function decodeRow(row: CopyRow): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
     const { buf, start, end } = row;
     current = row;
-    for (let i = 0; i < fieldCount; i++) o[names[i]!] = decoded[i] = decoders[i]!(buf, start[i]!, end[i]!);
-    return o;
+    for (let i = 0; i < fieldCount; i++) decoded[i] = decoders[i]!(buf, start[i]!, end[i]!);
+    return buildRow(decoded);
   }
 
   /** Writes one row object for target `t`; returns a reject reason (having written part of a line) or null. */
@@ -72,11 +76,10 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
     const o = value as Record<string, unknown>;
     const { names: columns, encoders, notNull, sameType } = plan;
     const row = current!;
-    let present = 0;
+    plan.read(o, values);
     for (let i = 0; i < columns.length; i++) {
-      const v = o[columns[i]!];
+      const v = values[i];
       if (v === undefined) return `${where(plan)}the row has no column ${columns[i]} (the transform must give every declared column; null for NULL)`;
-      present++;
       if (v === null) {
         if (notNull[i]) return `${where(plan)}column ${columns[i]} is declared not null but the transform gave null`;
         out.nullField();
@@ -97,9 +100,8 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
       const problem = encoders[i]!(v, out);
       if (problem !== null) return `${where(plan)}column ${columns[i]}: ${problem}`;
     }
-    let keys = 0;
-    for (const k in o) if (Object.hasOwn(o, k)) keys++;
-    if (keys !== present) {
+    // Every declared column is there: any other own key is one too many.
+    if (Object.keys(o).length !== columns.length) {
       const extra = Object.keys(o).find((k) => !plan.columnSet.has(k));
       if (extra !== undefined) return `${where(plan)}the row has a column ${extra}, which is not declared (declared: ${columns.join(', ')})`;
     }
