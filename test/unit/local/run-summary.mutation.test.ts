@@ -8,7 +8,7 @@ import type { ChunkVerdict, RunVerification } from '../../../local/verify-run.ts
 
 const RUN_ID = '0b6f2b1e-1111-4222-8333-944455556666';
 const RUN: RunRow = {
-  runId: RUN_ID, pipeline: 'orders', fingerprint: null, mode: 'full', refresh: 'shadow', status: 'completed', phase: 'done',
+  runId: RUN_ID, pipeline: 'orders', fingerprint: null, mode: 'full', refresh: 'shadow', status: 'completed', phase: 'swap',
   sourceTable: 'public.input_table', targetTable: 'public.output_table', targets: [], keyColumn: 'id', chunkRows: 1000,
   highWaterMark: null, sourceSnapshot: null, baselineSnapshot: null, rowsPlanned: 9000n,
   chunksTotal: 9, chunksDone: 9, chunksFailed: 0, chunksEnqueued: 9, enqueueComplete: true, stepsTotal: 0, stepsDone: 0,
@@ -111,9 +111,10 @@ describe('formatRunSummary', () => {
     const startedMsAgo = 10_000;
     const lines = formatRunSummary({ ...BASE, run: { ...RUN, status: 'running', rowsRead: null, rowsWritten: null, rowsRejected: null, rowsFiltered: null, finishedAt: null, createdAt: new Date(Date.now() - startedMsAgo) } });
     assert.equal(lines[2], '  rows read 0, written 0, rejected 0 (see etl.rejects)');
-    const copied = /copied in (\d+\.\d\d)s/.exec(lines[6]!);
-    assert.ok(copied !== null, lines[6]);
-    assert.ok(Number(copied[1]) >= 10 && Number(copied[1]) < 20, lines[6]);
+    const timings = lines[6] ?? '';
+    const copied = /copied in (\d+\.\d\d)s/.exec(timings);
+    assert.ok(copied !== null, timings);
+    assert.ok(Number(copied[1]) >= 10 && Number(copied[1]) < 20, timings);
     assert.ok(!lines.some((l) => l.startsWith('  checked in every chunk')));
   });
 });

@@ -247,7 +247,7 @@ describe('CopyTransform.transformLines', () => {
   it('transforms whole lines outside the stream, to the callbacks', () => {
     const { stream, got } = collect({ engine: testEngine(2), streamTarget: null });
     stream.transformLines(Buffer.alloc(0));
-    assert.deepEqual(got.targets, []);
+    assert.equal(got.targets.length, 0);
     stream.transformLines(Buffer.from(rows(['1', 'a'], ['2', 't1:b'])));
     assert.deepEqual(got.targets.map(([t, b]) => [t, b.toString()]), [[0, rows(['1', 'a'])], [1, rows(['1', 'a'], ['2', 'b'])]]);
     assert.equal(stream.rowsRead, 2);
