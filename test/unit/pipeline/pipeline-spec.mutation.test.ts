@@ -20,6 +20,9 @@ describe('columnSpec', () => {
 
   it('keeps "not null" that is part of no suffix as type text, and refuses what does not parse, naming where', () => {
     assert.equal(columnSpec('a', 'notnull', 'w').notNull, false);
+    assert.equal(columnSpec('a', 'int not null extra', 'w').notNull, false);
+    assert.equal(columnSpec('a', 'int not nullx', 'w').notNull, false);
+    assert.deepEqual(columnSpec('a', 'int\tnot\tnull', 'w').type, 'integer');
     assert.throws(() => columnSpec('a', 'int((', 'pipeline "p": source.columns.a'), (error: Error) => error.name === 'ConfigError' && error.message.startsWith('pipeline "p": source.columns.a: column type "int(("'));
   });
 });
@@ -110,6 +113,7 @@ describe('normalizeDefinition', () => {
 
   it('refuses targets that are not objects, none, or badly named', () => {
     refuses(single({ target: 'out' }), `${W}: target must be an object.`);
+    refuses(single({ target: null }), `${W}: target must be an object.`);
     refuses(multi([] as unknown as Record<string, unknown>), `${W}: targets must be an object.`);
     refuses(multi({}), `${W}: targets is empty: declare at least one target table.`);
     refuses(multi({ a: 'out' }), `${W}: targets.a must be an object with table and columns.`);

@@ -70,6 +70,8 @@ describe('resolveBackpressure', () => {
     assert.deepEqual(resolveBackpressure({ maxConcurrency: 1, reservedConcurrency: 1 }, 'local'), { ...DEFAULT_BACKPRESSURE, maxConcurrency: 1, reservedConcurrency: 1 });
     assert.throws(() => resolveBackpressure({ maxConcurrency: 1 }), configError('maxConcurrency is 1: it must be a whole number from 2 to 1000.'));
     assert.throws(() => resolveBackpressure({ reservedConcurrency: 1, maxConcurrency: 1 }), configError('reservedConcurrency is 1: it must be a whole number from 2 to 1000.'));
+    assert.throws(() => resolveBackpressure({ maxReceiveCount: 4 }, 'local'), configError('maxReceiveCount is 4: it must be a whole number from 5 to 1000.'));
+    assert.throws(() => resolveBackpressure({ maxConcurrency: 0, reservedConcurrency: 0 }, 'local'), configError('reservedConcurrency is 0: it must be a whole number from 1 to 1000.'));
   });
 });
 

@@ -22,6 +22,7 @@ describe('encodeChunkMessage and encodeStepMessage', () => {
 
   it('round-trip through decodeWorkMessage', () => {
     assert.deepEqual(decodeWorkMessage(encodeChunkMessage({ runId: RUN, chunkNo: 0, lo: null, hi: ['9'] })), { kind: 'chunk', runId: RUN, chunkNo: 0, lo: null, hi: ['9'] });
+    assert.deepEqual(decodeWorkMessage(encodeChunkMessage({ runId: RUN, chunkNo: 0, lo: null, hi: null })), { kind: 'chunk', runId: RUN, chunkNo: 0, lo: null, hi: null });
     assert.deepEqual(decodeWorkMessage(encodeStepMessage({ runId: RUN, stepNo: 0 })), { kind: 'step', runId: RUN, stepNo: 0 });
   });
 });

@@ -59,11 +59,13 @@ interface Collected {
 
 function collect(options: Partial<CopyTransformOptions> & { engine: RowEngine }): { stream: CopyTransform; got: Collected } {
   const got: Collected = { output: [], rejects: [], keys: [], targets: [], sources: [] };
+  // Every callback is only called with something in it: a throw here fails the stream.
+  const some = (what: string, n: number) => assert.ok(n > 0, `${what} called with nothing`);
   const stream = createCopyTransform({
-    onRejects: (lines) => got.rejects.push(lines),
-    onKeys: (lines) => got.keys.push(lines),
-    onTargetLines: (t, lines) => got.targets.push([t, lines]),
-    onLineSources: (t, s) => got.sources.push([t, [...s]]),
+    onRejects: (lines) => { some('onRejects', lines.length); got.rejects.push(lines); },
+    onKeys: (lines) => { some('onKeys', lines.length); got.keys.push(lines); },
+    onTargetLines: (t, lines) => { some('onTargetLines', lines.length); got.targets.push([t, lines]); },
+    onLineSources: (t, s) => { some('onLineSources', s.length); got.sources.push([t, [...s]]); },
     ...options,
   });
   stream.on('data', (chunk: Buffer) => got.output.push(chunk));
@@ -133,6 +135,24 @@ describe('CopyTransform rows', () => {
     const { stream, got } = collect({ engine: testEngine(1) });
     await feed(stream, [rows([null, 'reject:r'])]);
     assert.deepEqual(decodeRows(Buffer.concat(got.rejects)), [['{""}', null, 'r', '{"value":"reject:r"}']]);
+  });
+
+  it('works with only an engine and onRejects', async () => {
+    const rejects: Buffer[] = [];
+    const stream = createCopyTransform({ engine: testEngine(1), onRejects: (lines) => rejects.push(lines) });
+    const output: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => output.push(chunk));
+    await feed(stream, ['1\ta\n2\treject:r\n3', '\tb\n']);
+    assert.equal(Buffer.concat(output).toString(), rows(['1', 'a'], ['3', 'b']));
+    assert.equal(rejects.length, 1);
+    assert.equal(stream.rowsWritten, 2);
+  });
+
+  it('calls onRejects once per chunk that has rejects, and only then', async () => {
+    const { stream, got } = collect({ engine: testEngine(1) });
+    await feed(stream, [rows(['1', 'a']), rows(['2', 'reject:x'], ['3', 'reject:y']), rows(['4', 'b']), '5\tc', '\n']);
+    assert.deepEqual(got.rejects.map((b) => decodeRows(b).map((r) => r[2])), [['x', 'y']]);
+    assert.equal(got.keys.length, 4);
   });
 
   it('calls nothing for input without rows', async () => {
@@ -237,6 +257,9 @@ describe('CopyTransform maxRows', () => {
     await feed(short.stream, ['k\n', 'a\tb\tc\n']);
     assert.deepEqual(short.stream.overflowKey, ['k', '']);
     assert.equal(short.stream.overflowRows, 2);
+    const last = collect({ engine: testEngine(1, 2), maxRows: 0 });
+    await feed(last.stream, ['k\n']);
+    assert.deepEqual(last.stream.overflowKey, ['k', '']);
     const nullKey = collect({ engine: testEngine(1, 1), maxRows: 0 });
     await feed(nullKey.stream, ['\\N\tv\n']);
     assert.deepEqual(nullKey.stream.overflowKey, ['']);
