@@ -64,7 +64,7 @@ describe('normalizeDefinition', () => {
   });
 
   it('refuses a definition that is not an object', () => {
-    refuses(null, 'definePipeline: pass an object with name, source, target (or targets) and transform.');
+    for (const def of [null, 'orders', 42]) refuses(def, 'definePipeline: pass an object with name, source, target (or targets) and transform.');
   });
 
   it('refuses a name that is not 1 to 120 of the allowed characters, or has spaces around it', () => {
@@ -93,6 +93,8 @@ describe('normalizeDefinition', () => {
   it('accepts column names that need quoting, quotes included', () => {
     const spec = normalizeDefinition(single({ target: { table: 't', columns: { id: 'bigint', 'Say "Hi"': 'text' } } }));
     assert.deepEqual(spec.targets[0]!.columns.map((c) => c.name), ['id', 'Say "Hi"']);
+    const odd = normalizeDefinition(single({ target: { table: 't', columns: { id: 'bigint', '"': 'text', ['c'.repeat(40)]: 'text' } } }));
+    assert.deepEqual(odd.targets[0]!.columns.map((c) => c.name), ['id', '"', 'c'.repeat(40)]);
   });
 
   it('refuses a key that is not a column name or a non-empty list of them', () => {
