@@ -55,6 +55,8 @@ describe('sampleFraction', () => {
     assert.equal(sampleFraction(-1, 10, 100), 1);
     assert.equal(sampleFraction(1000, 0, 100), 1);
     assert.equal(sampleFraction(1000, -5, 100), 1);
+    assert.equal(sampleFraction(0, 1000, 100), 1);
+    assert.equal(sampleFraction(-1, 1000, 100), 1);
   });
 
   it('takes about 30 pages per chunk', () => {

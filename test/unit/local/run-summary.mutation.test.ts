@@ -102,6 +102,8 @@ describe('formatRunSummary', () => {
     const deleted = formatRunSummary({ ...BASE, run: { ...RUN, mode: 'incremental', refresh: null, rowsRead: 0n, rowsDeleted: 3n } });
     assert.equal(deleted[2], '  rows read 0, written 8,991, rejected 9 (see etl.rejects), deleted 3 (source rows gone)');
     assert.ok(!deleted.includes('  nothing changed since the last run'));
+    const both = formatRunSummary({ ...BASE, run: { ...RUN, mode: 'incremental', refresh: null, rowsFiltered: 2n, rowsDeleted: 3n } });
+    assert.equal(both[2], '  rows read 9,000, written 8,991, rejected 9 (see etl.rejects), filtered 2, deleted 3 (source rows gone)');
     const read = formatRunSummary({ ...BASE, run: { ...RUN, mode: 'incremental', refresh: null, rowsRead: 5n } });
     assert.ok(!read.includes('  nothing changed since the last run'));
     assert.ok(!formatRunSummary({ ...BASE, run: { ...RUN, rowsRead: 0n } }).includes('  nothing changed since the last run'));

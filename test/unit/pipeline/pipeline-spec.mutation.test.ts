@@ -87,6 +87,7 @@ describe('normalizeDefinition', () => {
     for (const type of [42, '', '  ']) {
       refuses(single({ source: { ...SOURCE, columns: { id: 'bigint', name: type } } }), `${W}: source.columns.name must be a PostgreSQL type name such as 'text' or 'numeric(12,2) not null'.`);
     }
+    assert.throws(() => normalizeDefinition(single({ source: { ...SOURCE, columns: { ...SOURCE.columns, bad: 'int((' } } })), (error: Error) => error.name === 'ConfigError' && error.message.startsWith(`${W}: source.columns.bad: column type "int(("`));
     assert.throws(() => normalizeDefinition(single({ target: { table: 't', columns: { ['x'.repeat(64)]: 'text', id: 'bigint' } } })), { name: 'SchemaError', message: /^pipeline "orders": target.columns is / });
   });
 
@@ -126,7 +127,7 @@ describe('normalizeDefinition', () => {
   });
 
   it('refuses a sourceKey or primaryKey that is not a non-empty list of names', () => {
-    for (const sourceKey of ['id', [], [1]]) {
+    for (const sourceKey of ['id', [], [1], ['id', 1]]) {
       refuses(multi({ a: { table: 'x', columns: { id: 'bigint' }, sourceKey } }), `${W}: targets.a.sourceKey must list column names, e.g. ['order_id', 'line_no'].`);
     }
     refuses(single({ target: { table: 'x', columns: { id: 'bigint' }, primaryKey: [] } }), `${W}: target.primaryKey must list column names, e.g. ['order_id', 'line_no'].`);
@@ -134,6 +135,7 @@ describe('normalizeDefinition', () => {
 
   it('refuses a sourceKey of another length than the key, or of missing or differently typed columns', () => {
     refuses(single({ target: { table: 'x', columns: { id: 'bigint', t: 'integer' }, sourceKey: ['id', 't'] } }), `${W}: target.sourceKey has 2 column(s) but source.key has 1: list the target columns that hold id, in that order.`);
+    refuses(single({ source: { ...SOURCE, key: ['tenant', 'id'] }, target: { table: 'x', columns: { id: 'bigint' }, sourceKey: ['id'] } }), `${W}: target.sourceKey has 1 column(s) but source.key has 2: list the target columns that hold tenant, id, in that order.`);
     refuses(single({ target: { table: 'x', columns: { label: 'text' } } }), `${W}: target.columns has no "id", which target.sourceKey needs to hold source key id: declare it (e.g. id: 'bigint') or set target.sourceKey to the columns that hold the source key.`);
     refuses(multi({ a: { table: 'x', columns: { id: 'integer' } } }), `${W}: targets.a.columns.id is declared integer but holds source key id, which is bigint: declare the same type on both sides.`);
   });

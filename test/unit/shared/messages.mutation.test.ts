@@ -60,6 +60,7 @@ describe('decodeWorkMessage', () => {
   it('refuses a version 1 bound that is not a bigint as decimal text', () => {
     for (const bad of ['1.5', '12345678901234567890', '', ' 1', '1 ', 'x1', ['1'], 1]) {
       rejects(body({ v: 1, runId: RUN, chunkNo: 0, lo: bad, hi: null }), `message lo ${JSON.stringify(bad)} must be a bigint as a decimal string.`);
+      rejects(body({ v: 1, runId: RUN, chunkNo: 0, lo: null, hi: bad }), `message hi ${JSON.stringify(bad)} must be a bigint as a decimal string.`);
     }
   });
 

@@ -19,6 +19,7 @@ describe('decodeField within a range', () => {
     assert.equal(decodeField(Buffer.from('\\xG'))!.toString(), 'xG');
     assert.deepEqual([...decodeField(Buffer.from('\\x9'))!], [9]);
     assert.deepEqual([...decodeField(Buffer.from('\\xAf'))!], [0xaf]);
+    assert.deepEqual([...decodeField(Buffer.from('\\x4g'))!], [0x4, 0x67]);
   });
 });
 

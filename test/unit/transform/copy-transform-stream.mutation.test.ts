@@ -257,6 +257,17 @@ describe('CopyTransform maxRows', () => {
     await feed(short.stream, ['k\n', 'a\tb\tc\n']);
     assert.deepEqual(short.stream.overflowKey, ['k', '']);
     assert.equal(short.stream.overflowRows, 2);
+    const several = collect({ engine: testEngine(1, 2), maxRows: 1 });
+    await feed(several.stream, ['a\t1\tx\nb\t2\ty\nc\t3\tz\nd\t4\tw\n']);
+    assert.deepEqual(several.stream.overflowKey, ['b', '2']);
+    assert.equal(several.stream.overflowRows, 3);
+    const atOne = collect({ engine: testEngine(1, 1), maxRows: 0 });
+    await feed(atOne.stream, ['k\nb\tv\nc\tw\n']);
+    assert.deepEqual(atOne.stream.overflowKey, ['k']);
+    assert.equal(atOne.stream.overflowRows, 3);
+    const oneChunk = collect({ engine: testEngine(1, 2), maxRows: 0 });
+    await feed(oneChunk.stream, ['k\na\tb\tc\n']);
+    assert.deepEqual(oneChunk.stream.overflowKey, ['k', '']);
     const last = collect({ engine: testEngine(1, 2), maxRows: 0 });
     await feed(last.stream, ['k\n']);
     assert.deepEqual(last.stream.overflowKey, ['k', '']);
