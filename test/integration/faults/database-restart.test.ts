@@ -25,7 +25,7 @@ before(async () => {
   server = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), persistent: true, port });
   pool = new pg.Pool({ connectionString: server.url, max: 2 });
   pool.on('error', () => undefined); // idle connections die with the restart; the pool replaces them
-  db = { url: server.url, query: (sql, params) => pool.query(sql, params), drop: async () => undefined };
+  db = { url: server.url, query: (sql, params) => pool.query(sql, params), drop: async () => undefined, settle: async () => undefined }; // its own server: nothing else runs on it
 });
 after(async () => {
   await pool?.end();
