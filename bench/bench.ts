@@ -317,9 +317,17 @@ if (SECTIONS.has('transform')) {
   const rows = Number(flags['transform-rows']);
   log(`\n## One worker: rows/s of its chunk (extract, transform, load), ${count(rows)} rows in one chunk (${REPEATS} rounds)`);
   await seedWide(benchUrl, rows);
+  // The baseline checkout keeps its own ledger (an older schema) in a database of its own on the same server.
+  const baselineUrl = databaseUrl(pg18.url, 'pgfanout_baseline');
+  if (flags.baseline !== undefined && rows <= ROWS) {
+    await sql(pg18.url, 'DROP DATABASE IF EXISTS pgfanout_baseline WITH (FORCE)');
+    await sql(pg18.url, `CREATE DATABASE pgfanout_baseline ENCODING 'UTF8' TEMPLATE template0`);
+    await seedNames(baselineUrl, ROWS);
+  }
   const perWorker = async (args: string[], cli?: string) => {
-    const r = await runPgFanout({ args: ['local', '--concurrency', '1', '--chunk-rows', String(rows), ...args], env: env18, targetUrl: benchUrl, dataDir: ctx18.dataDir, ...(cli ? { cli } : {}) });
-    const [c] = await sql<{ n: string; ms: number }>(benchUrl, `SELECT sum(rows_read)::text AS n, sum(duration_ms)::int AS ms FROM etl.chunks WHERE run_id = $1`, [r.runId]);
+    const url = cli === undefined ? benchUrl : baselineUrl;
+    const r = await runPgFanout({ args: ['local', '--concurrency', '1', '--chunk-rows', String(rows), ...args], env: { DATABASE_URL: url }, targetUrl: url, dataDir: ctx18.dataDir, ...(cli ? { cli } : {}) });
+    const [c] = await sql<{ n: string; ms: number }>(url, `SELECT sum(rows_read)::text AS n, sum(duration_ms)::int AS ms FROM etl.chunks WHERE run_id = $1`, [r.runId]);
     return { rowsPerSecond: Number(c!.n) / (c!.ms / 1000), rss: r.workerPeakRssMb };
   };
   const wide: number[] = [];
@@ -333,7 +341,7 @@ if (SECTIONS.has('transform')) {
       await freshTarget(benchUrl, 'keyed');
       builtin.push((await perWorker(['--mode', 'full', '--in-place'])).rowsPerSecond);
       if (flags.baseline !== undefined) {
-        await freshTarget(benchUrl, 'keyed');
+        await freshTarget(baselineUrl, 'keyed');
         baseline.push((await perWorker(['--mode', 'full'], join(resolve(flags.baseline), 'local/cli.ts'))).rowsPerSecond);
       }
     }

@@ -63,7 +63,8 @@ export async function runPgFanout(inv: PgFanoutInvocation): Promise<PgFanoutResu
     workerPeakRssMb: Number(/worker peak RSS (\d+) MB/.exec(stdout)?.[1] ?? Number.NaN),
     planSeconds: Number(times?.[2] ?? Number.NaN),
     runSeconds: Number(times?.[1] ?? Number.NaN),
-    phases: await phasesOf(inv.targetUrl, runId),
+    // Another checkout's ledger may predate the run steps: its phases are not read.
+    phases: inv.cli === undefined ? await phasesOf(inv.targetUrl, runId) : { copySeconds: 0, buildSeconds: 0, swapSeconds: 0, rowsRead: 0 },
   };
 }
 
