@@ -21,8 +21,9 @@ export function objectBuilder(names: readonly string[]): (values: readonly unkno
 
 /** `(o, into)`: `into[i] = o[names[i]]` for every name (undefined where `o` has none). */
 export function propertyReader(names: readonly string[]): (o: Record<string, unknown>, into: unknown[]) => void {
-  if (names.includes('__proto__') || names.length > 500) {
-    // o.__proto__ is the prototype when o has no such own property: own properties only.
+  // `o.constructor`, `o.toString`, `o.__proto__`… read Object.prototype's when `o` has no such own
+  // property: a column named so gets the loop, which reads own properties only.
+  if (names.some((name) => name in Object.prototype) || names.length > 500) {
     return (o, into) => {
       for (let i = 0; i < names.length; i++) into[i] = Object.hasOwn(o, names[i]!) ? o[names[i]!] : undefined;
     };

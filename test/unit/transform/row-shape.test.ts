@@ -49,6 +49,15 @@ describe('propertyReader', () => {
     assert.deepEqual(into, [3, undefined]);
   });
 
+  it('a column named like an Object.prototype property reads only an own property', () => {
+    const read = propertyReader(['id', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']);
+    const into: unknown[] = [];
+    read({ id: 1 }, into);
+    assert.deepEqual(into, [1, undefined, undefined, undefined, undefined]);
+    read({ id: 2, constructor: 'c', toString: 't', hasOwnProperty: 'h', valueOf: null }, into);
+    assert.deepEqual(into, [2, 'c', 't', 'h', null]);
+  });
+
   it('a column named __proto__ reads only an own property', () => {
     const read = propertyReader(['__proto__', 'a']);
     const into: unknown[] = [];
