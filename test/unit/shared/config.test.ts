@@ -8,6 +8,7 @@ import {
   DEFAULT_TABLES,
   loadConfig,
   minimumVisibility,
+  parseMetricsNamespace,
   parseRunMode,
   parseWholeNumber,
   required,
@@ -599,5 +600,23 @@ describe('required', () => {
       message: 'WORK_QUEUE_URL is not set: set it to the queue URL.',
     });
     assert.throws(() => required('', 'DATABASE_URL', 'set it.'), { message: 'DATABASE_URL is not set: set it.' });
+  });
+});
+
+describe('parseMetricsNamespace', () => {
+  it('takes 1 to 255 letters, digits and . - _ / # :', () => {
+    for (const ok of ['PgFanout', 'Staging/PgFanout', 'a', 'x.y-z_1/#:', 'N'.repeat(255), 'aws/lower', 'AWSX']) {
+      assert.equal(parseMetricsNamespace(ok, 'METRICS_NAMESPACE'), ok);
+    }
+  });
+
+  it('refuses an empty name, other characters, more than 255 and the reserved AWS/ space, naming the variable and the fix', () => {
+    for (const bad of ['', 'Pg Fanout', 'Pg*', 'N'.repeat(256), 'AWS/Lambda', 'x\nAWS/']) {
+      assert.throws(() => parseMetricsNamespace(bad, 'METRICS_NAMESPACE'), {
+        name: 'ConfigError',
+        message: `METRICS_NAMESPACE is ${JSON.stringify(bad)}: a CloudWatch namespace is 1 to 255 letters, digits and . - _ / # : and does not start with AWS/, e.g. PgFanout or Staging/PgFanout.`,
+      });
+    }
+    assert.throws(() => loadConfig({ METRICS_NAMESPACE: 'AWS/EC2' }), /METRICS_NAMESPACE is "AWS\/EC2"/);
   });
 });
