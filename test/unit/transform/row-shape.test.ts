@@ -29,6 +29,15 @@ describe('objectBuilder', () => {
     assert.equal(Object.getPrototypeOf(o), Object.prototype);
     assert.equal((o as { polluted?: unknown }).polluted, undefined);
   });
+
+  it('the rows built for a __proto__ column can be changed like any other (a transform may reuse its row)', () => {
+    const o = objectBuilder(['id', '__proto__'])([1, 'p']);
+    o.id = 2;
+    o['__proto__'] = 'q';
+    assert.deepEqual([o.id, Object.getOwnPropertyDescriptor(o, '__proto__')?.value], [2, 'q']);
+    delete o.id;
+    assert.deepEqual(Object.keys(o), ['__proto__']);
+  });
 });
 
 describe('propertyReader', () => {
