@@ -50,6 +50,31 @@ describe('rawEngine', () => {
     assert.deepEqual([...counts], [0]);
   });
 
+  it('passes a run of rows to the transform\'s transformRows and adds the rows it wrote to the count', () => {
+    const calls: unknown[] = [];
+    const fast: RowTransform = {
+      ...upper,
+      transformRows(buf, from, to, out, limit) {
+        calls.push([buf.toString(), from, to, limit]);
+        out.rawField(buf, from, to - 1);
+        out.endLine();
+        return { next: to, rows: 2 };
+      },
+    };
+    const engine = rawEngine(fast, () => '{}');
+    const out = new CopyTextWriter(64);
+    const counts = new Float64Array([3]);
+    const r = engine.transformRows!(Buffer.from('1\ta\n2\tb\n'), 0, 8, [out], counts, 10);
+    assert.deepEqual(r, { next: 8, rows: 2 });
+    assert.deepEqual(calls, [['1\ta\n2\tb\n', 0, 8, 10]]);
+    assert.deepEqual([...counts], [5]);
+    assert.equal(out.take().toString(), '1\ta\n2\tb\n');
+  });
+
+  it('has no transformRows when the transform has none', () => {
+    assert.equal(rawEngine(upper, () => '{}').transformRows, undefined);
+  });
+
   it('uses the given rejectJson', () => {
     const rejectJson = (r: CopyRow) => `{"k":${r.buf.toString('utf8', r.start[0], r.end[0])}}`;
     assert.equal(rawEngine(upper, rejectJson).rejectJson(row('9\tx')), '{"k":9}');
