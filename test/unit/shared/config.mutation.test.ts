@@ -185,31 +185,6 @@ describe('backpressureToEnv', () => {
 });
 
 describe('loadConfig', () => {
-  it('gives the defaults for an empty environment', () => {
-    const database = { url: undefined, secretArn: undefined, tls: 'disable', caFile: undefined, host: undefined };
-    assert.deepEqual(loadConfig({}), {
-      pipelineModule: undefined,
-      sourceTable: 'public.input_table',
-      targetTable: 'public.output_table',
-      keyColumn: 'id',
-      database,
-      sourceDatabase: database,
-      sameDatabase: true,
-      indexBuild: { memoryMb: 256, parallelWorkers: 2 },
-      backpressure: { ...DEFAULT_BACKPRESSURE },
-      queueUrl: undefined,
-      deadLetterQueueUrl: undefined,
-      sqsEndpoint: undefined,
-      region: 'us-east-1',
-      hasExplicitCredentials: false,
-      logLevel: 'info',
-      emitMetrics: true,
-      metricsNamespace: 'PgFanout',
-      staleEnqueueSeconds: 120,
-      coordinatorFunction: undefined,
-    });
-  });
-
   it('reads every variable, trimmed', () => {
     const c = loadConfig({
       PIPELINE_MODULE: ' ./p.ts ', SOURCE_TABLE: ' s.a ', TARGET_TABLE: 't.b', KEY_COLUMN: 'k',
