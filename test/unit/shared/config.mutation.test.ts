@@ -16,6 +16,7 @@ import {
   resolveBackpressure,
   type BackpressureConfig,
 } from '../../../lambdas/shared/config.ts';
+import { BACKPRESSURE_LIMITS } from './backpressure-limits.ts';
 
 const configError = (message: string) => ({ name: 'ConfigError', message });
 
@@ -77,16 +78,7 @@ describe('resolveBackpressure', () => {
 
 describe('checkBackpressure', () => {
   const ok: BackpressureConfig = { ...DEFAULT_BACKPRESSURE };
-  const limits: [keyof BackpressureConfig, number, number][] = [
-    ['chunkRows', 1, 100_000_000],
-    ['batchSize', 1, 10_000],
-    ['maxBatchingWindowSeconds', 0, 300],
-    ['reservedConcurrency', 2, 1000],
-    ['maxConcurrency', 2, 1000],
-    ['workerTimeoutSeconds', 1, 900],
-    ['visibilityTimeoutSeconds', 0, 43_200],
-    ['maxReceiveCount', 5, 1000],
-  ];
+  const limits = BACKPRESSURE_LIMITS;
 
   it('refuses each setting just outside its limits, or not whole, naming it and the limits', () => {
     for (const [key, min, max] of limits) {

@@ -17,6 +17,7 @@ import {
   type PipelineConfig,
 } from '../../../lambdas/shared/config.ts';
 import { ConfigError, PgFanoutError } from '../../../lambdas/shared/errors.ts';
+import { BACKPRESSURE_LIMITS } from './backpressure-limits.ts';
 
 /** A valid config with room around every limit, so one field at a time can be pushed to its edge. */
 const ROOMY: BackpressureConfig = {
@@ -30,16 +31,7 @@ const ROOMY: BackpressureConfig = {
   maxReceiveCount: 5,
 };
 
-const LIMITS: [keyof BackpressureConfig, number, number][] = [
-  ['chunkRows', 1, 100_000_000],
-  ['batchSize', 1, 10_000],
-  ['maxBatchingWindowSeconds', 0, 300],
-  ['reservedConcurrency', 2, 1000],
-  ['maxConcurrency', 2, 1000],
-  ['workerTimeoutSeconds', 1, 900],
-  ['visibilityTimeoutSeconds', 0, 43_200],
-  ['maxReceiveCount', 5, 1000],
-];
+const LIMITS = BACKPRESSURE_LIMITS;
 
 function limitMessage(key: string, value: number, min: number, max: number): string {
   return `${key} is ${value}: it must be a whole number from ${min} to ${max}.`;
