@@ -5,7 +5,9 @@ import {
   checkBackpressure,
   CONNECTIONS_PER_WORKER,
   DEFAULT_BACKPRESSURE,
+  DEFAULT_INDEX_BUILD,
   DEFAULT_TABLES,
+  indexBuildToEnv,
   loadConfig,
   minimumVisibility,
   parseMetricsNamespace,
@@ -545,6 +547,15 @@ describe('backpressureToEnv', () => {
     for (const c of configs) {
       checkBackpressure(c);
       assert.deepEqual(loadConfig(backpressureToEnv(c)).backpressure, c);
+    }
+  });
+});
+
+describe('indexBuildToEnv', () => {
+  it('names the variables loadConfig reads and round-trips the defaults and the limits', () => {
+    assert.deepEqual(indexBuildToEnv({ ...DEFAULT_INDEX_BUILD }), { INDEX_BUILD_MEMORY_MB: '256', INDEX_BUILD_PARALLEL_WORKERS: '2' });
+    for (const c of [{ ...DEFAULT_INDEX_BUILD }, { memoryMb: 1, parallelWorkers: 0 }, { memoryMb: 2_000_000, parallelWorkers: 64 }]) {
+      assert.deepEqual(loadConfig(indexBuildToEnv(c)).indexBuild, c);
     }
   });
 });

@@ -2,7 +2,7 @@
 // range inside a bigger buffer, the hex digit bounds, and CopyTextWriter filling its buffer exactly.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CopyTextWriter, decodeField, decodeRows, encodeRow } from '../../../lambdas/transform/copy-text.ts';
+import { CopyTextWriter, decodeField, decodeRows, encodeRow, isNullField } from '../../../lambdas/transform/copy-text.ts';
 
 describe('decodeField within a range', () => {
   it('stops an octal or hex escape at the end of the range, whatever digits follow it', () => {
@@ -70,5 +70,34 @@ describe('CopyTextWriter', () => {
     line.appendRaw(Buffer.alloc(256, 0x61));
     line.endLine();
     assert.equal(line.take().toString(), `${'a'.repeat(256)}\n`);
+  });
+
+  it('grows for an ASCII field that ends past the buffer, at every fill level near the end', () => {
+    for (let fill = 240; fill <= 256; fill++) {
+      const w = new CopyTextWriter(0);
+      w.appendRaw(Buffer.alloc(fill, 0x61));
+      w.asciiField('1234567');
+      w.endLine();
+      assert.equal(w.take().toString(), `${'a'.repeat(fill)}1234567\n`, `after ${fill} bytes`);
+    }
+  });
+
+  it('separates the field after one an encoder wrote through openField/closeField', () => {
+    const w = new CopyTextWriter(0);
+    const at = w.openField(3);
+    w.buf.write('abc', at, 'latin1');
+    w.closeField(at + 3);
+    w.rawField(Buffer.from('d'), 0, 1);
+    w.endLine();
+    assert.equal(w.take().toString(), 'abc\td\n');
+  });
+});
+
+describe('isNullField', () => {
+  it('is true only for a backslash followed by N', () => {
+    assert.equal(isNullField(Buffer.from('\\N'), 0, 2), true);
+    assert.equal(isNullField(Buffer.from('AN'), 0, 2), false);
+    assert.equal(isNullField(Buffer.from('\\n'), 0, 2), false);
+    assert.equal(isNullField(Buffer.from('x\\N'), 1, 3), true);
   });
 });

@@ -308,3 +308,76 @@ describe('CopyTransform with the raw name-split engine', () => {
     assert.deepEqual([...stream.targetRows], [2]);
   });
 });
+
+describe('CopyTransform and an engine\'s fast path (transformRows)', () => {
+  /** The name split engine, counting the rows its fast path took and those it left to transformRow. */
+  function countingNameSplit(): { engine: RowEngine; fast: number[]; slow: string[] } {
+    const inner = rawEngine(splitNameTransform, (row) => `{"name":${JSON.stringify(rowText(row, 1))}}`);
+    const fast: number[] = [];
+    const slow: string[] = [];
+    const engine: RowEngine = {
+      ...inner,
+      transformRow(row, outs, counts) {
+        slow.push(rowText(row, 0));
+        return inner.transformRow(row, outs, counts);
+      },
+      transformRows(buf, from, to, outs, counts, limit) {
+        const r = inner.transformRows!(buf, from, to, outs, counts, limit);
+        fast.push(r.rows);
+        return r;
+      },
+    };
+    return { engine, fast, slow };
+  }
+  // Row 2's name has an escape, which the name split's fast path leaves to transformRow.
+  const input = rows(['1', 'Ada Lovelace', '36'], ['2', 'A\tB', '9'], ['3', 'Plato', null]);
+  const output = rows(['1', 'Ada', 'Lovelace', '36'], ['2', 'A', 'B', '9'], ['3', 'Plato', null, null]);
+
+  it('hands runs of rows to the fast path, and transformRow only the rows it leaves', async () => {
+    const { engine, fast, slow } = countingNameSplit();
+    const { stream, got } = collect({ engine, onKeys: undefined, onLineSources: undefined });
+    await feed(stream, [input]);
+    assert.equal(Buffer.concat(got.output).toString(), output);
+    assert.deepEqual(slow, ['2']);
+    assert.equal(fast.reduce((a, b) => a + b, 0), 2);
+    assert.equal(stream.rowsRead, 3);
+    assert.deepEqual([...stream.targetRows], [3]);
+  });
+
+  it('still hands out every row\'s key when keys are asked for (the fast path writes none)', async () => {
+    const { engine } = countingNameSplit();
+    const { stream, got } = collect({ engine, onLineSources: undefined });
+    await feed(stream, [input]);
+    assert.equal(Buffer.concat(got.output).toString(), output);
+    assert.equal(Buffer.concat(got.keys).toString(), rows(['1'], ['2'], ['3']));
+  });
+
+  it('still hands out every line\'s source row when line sources are asked for (the fast path gives none)', async () => {
+    const { engine } = countingNameSplit();
+    const { stream, got } = collect({ engine, onKeys: undefined });
+    await feed(stream, [input]);
+    assert.equal(Buffer.concat(got.output).toString(), output);
+    assert.deepEqual(got.sources, [[0, [0, 1, 2]]]);
+  });
+
+  it('gives an engine with several targets no fast path, which would write target 0 only', async () => {
+    const fastCalls: number[] = [];
+    const engine: RowEngine = {
+      ...testEngine(2),
+      // A single-target fast path, as the contract has it: lines for target 0 only.
+      transformRows(buf, from, to, outs, counts) {
+        fastCalls.push(from);
+        outs[0]!.rawField(buf, from, to - 1);
+        outs[0]!.endLine();
+        counts[0]! += 1;
+        return { next: to, rows: 1 };
+      },
+    };
+    const { stream, got } = collect({ engine, onKeys: undefined, onLineSources: undefined });
+    await feed(stream, [rows(['1', 'a'])]);
+    assert.deepEqual(fastCalls, []);
+    assert.equal(Buffer.concat(got.output).toString(), rows(['1', 'a']));
+    assert.deepEqual(got.targets.map(([t, b]) => [t, b.toString()]), [[1, rows(['1', 'a'])]]);
+    assert.deepEqual([...stream.targetRows], [1, 1]);
+  });
+});

@@ -163,6 +163,43 @@ describe('decodedEngine', () => {
     });
   });
 
+  describe('a value the transform passes through unchanged', () => {
+    /** The transform `(row) => ({ id, <column>: row.<source> })` on one row of (id, source): the reject reason, or the COPY text written. */
+    function written(source: EngineColumn, column: EngineColumn, line: string) {
+      const engine = decodedEngine({
+        sourceColumns: [col('id', 'bigint', true), source], keyFields: 1, singleTarget: true,
+        targets: [{ name: 'out', columns: [col('id', 'bigint', true), column] }],
+        transform: (row: Record<string, unknown>) => ({ id: row.id, [column.name]: row[source.name] }),
+      });
+      const out = new CopyTextWriter(64);
+      const result = engine.transformRow(copyRow(line), [out], new Float64Array(1));
+      return { result, text: result === null ? out.take().toString() : null };
+    }
+
+    it('is copied as its COPY text: a json column keeps its whitespace, key order and duplicate keys', () => {
+      const doc = '{"b": 1,  "1": [1, 2], "b": 3}';
+      assert.deepEqual(written(col('doc', 'json'), col('doc', 'json'), `7\t${doc}`), { result: null, text: `7\t${doc}\n` });
+    });
+
+    it('is copied as it came between text types, whatever their lengths', () => {
+      // Octal escapes, as some writers send non-ASCII (PostgreSQL sends the UTF-8 bytes): a copy keeps
+      // them, an encoding of the decoded value would not. The only outside view of the copy being made.
+      const line = '7\tcaf\\303\\251';
+      assert.deepEqual(written(col('name', 'character varying(10)'), col('label', 'text'), line), { result: null, text: `${line}\n` });
+      assert.deepEqual(written(col('name', 'text'), col('label', 'character varying(12)'), line), { result: null, text: `${line}\n` });
+    });
+
+    it('is encoded for a column of another type: a text value in a jsonb column is a JSON string', () => {
+      assert.deepEqual(written(col('name', 'text'), col('note', 'jsonb'), '7\thi'), { result: null, text: '7\t"hi"\n' });
+    });
+
+    it('is never copied between text and text[]: the column refuses a value of the other kind', () => {
+      const tags = col('tags', 'text[]');
+      assert.deepEqual(written(tags, col('label', 'text'), '7\t{a,b}'), { result: `column label: ${refusal('text', ['a', 'b'])}`, text: null });
+      assert.deepEqual(written(col('name', 'text'), tags, '7\ta'), { result: `column tags: ${refusal('text[]', 'a')}`, text: null });
+    });
+  });
+
   it('gives the source row as JSON for etl.rejects, by column name', () => {
     const { engine } = run({ transform: () => null }, '1\ta\t1');
     assert.equal(engine.rejectJson(copyRow('9007199254740993\tsay "hi"\\t\t\\N')), '{"id":9007199254740993,"name":"say \\"hi\\"\\t","n":null}');
