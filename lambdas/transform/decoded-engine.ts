@@ -100,8 +100,11 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
       const problem = encoders[i]!(v, out);
       if (problem !== null) return `${where(plan)}column ${columns[i]}: ${problem}`;
     }
-    // Every declared column is there: any other own key is one too many.
-    if (Object.keys(o).length !== columns.length) {
+    // Every declared column is there: any other own key is one too many. A plain object with as
+    // many own keys as columns has no other; a row from a class or a prototype may take declared
+    // columns from its prototype, so its own keys are checked one by one.
+    const proto = Object.getPrototypeOf(o);
+    if (Object.keys(o).length !== columns.length || (proto !== Object.prototype && proto !== null)) {
       const extra = Object.keys(o).find((k) => !plan.columnSet.has(k));
       if (extra !== undefined) return `${where(plan)}the row has a column ${extra}, which is not declared (declared: ${columns.join(', ')})`;
     }

@@ -116,6 +116,13 @@ describe('decodedEngine', () => {
     assert.deepEqual(lines, [[['3', 'x']]]);
   });
 
+  it('rejects an undeclared own column of a row whose declared columns come partly from its prototype', () => {
+    const row = Object.assign(Object.create({ label: 'x' }) as object, { id: 3n, extra: 1 });
+    assert.equal(run({ transform: () => row }, '1\ta\t1').result, 'the row has a column extra, which is not declared (declared: id, label)');
+    class Labelled { id = 4n; get label(): string { return 'y'; } }
+    assert.deepEqual(run({ transform: () => new Labelled() }, '1\ta\t1').lines, [[['4', 'y']]]);
+  });
+
   describe('with several targets', () => {
     const multi = (transform: DecodedEngineSpec['transform'], line = '5\ta\t6') => run({ targets: MULTI, singleTarget: false, transform }, line);
 
