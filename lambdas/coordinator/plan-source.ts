@@ -1,12 +1,12 @@
 // Reads what planning needs from the source, read-only, in one REPEATABLE READ snapshot: that
 // snapshot itself (the next incremental run's baseline), the chunk-start keys, and the highest key.
 // Small tables (and append runs' new keys) get an exact pass: every chunkRows-th key in key order.
-// Big tables get boundaries from a page sample (TABLESAMPLE SYSTEM), which reads a fraction of a
-// percent of the table whatever its size; a chunk that comes out too big is split by its worker.
+// Big tables get boundaries from a sample of pages (TABLESAMPLE SYSTEM, ~10 per chunk), whose rows
+// are sorted by key; a chunk that comes out too big is split by its worker.
 import { inTransaction, sqlLiteral, type PoolClient } from '../shared/db.ts';
 import { keyExpression, keyLiteralSql, type KeyValue } from '../shared/keys.ts';
 import type { ResolvedPipeline } from '../pipeline/resolve-pipeline.ts';
-import { sampleFraction } from './plan.ts';
+import { sampleFraction, sampleRowRate } from './plan.ts';
 
 export interface SourcePlan {
   /** `pg_current_snapshot()` of the planning read: taken before any chunk reads. */
@@ -59,31 +59,24 @@ export async function planSource(
       );
       return { snapshot, totalRows: BigInt(total), exact: true, rowsPerChunk: BigInt(chunkRows), chunkStarts: starts.rows.map(row), maxKey, minKey };
     }
-    // Each sampled page stands for its rows by its first key (in key order), so the sort is over
-    // pages, not rows; its row count weighs it.
+    // Every kept row stands for 1 / (fraction x rate) rows: a chunk starts at every step-th kept row
+    // in key order. Rows, not pages, so that a table whose physical order is not its key order
+    // (random uuids, rows moved by updates) is split as evenly as a serial one.
     const fraction = sampleFraction(estimated, stats.pages, chunkRows);
+    const rate = sampleRowRate(estimated, stats.pages);
+    const step = Math.max(1, Math.round(chunkRows * fraction * rate));
     const keys = p.key.columns.join(', ');
     const sampled = await client.query(
-      `WITH sample AS (SELECT ${keys}, (ctid::text::point)[0] AS page FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})),
-            pages AS (SELECT DISTINCT ON (page) ${keys}, count(*) OVER (PARTITION BY page) AS rows FROM sample ORDER BY page, ${orderBy}),
-            ordered AS (SELECT ${keyAliases}, sum(rows) OVER (ORDER BY ${orderBy}) AS upto, rows FROM pages)
-       SELECT ${p.key.columns.map((_, i) => `k${i}`).join(', ')}, upto::float8 AS upto, rows::float8 AS rows FROM ordered ORDER BY upto`,
+      `WITH sample AS (SELECT ${keys} FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})${rate < 1 ? ` WHERE random() < ${rate.toPrecision(6)}` : ''}),
+            ordered AS (SELECT ${keys}, row_number() OVER (ORDER BY ${orderBy}) AS rn, count(*) OVER () AS n FROM sample)
+       SELECT ${keyAliases}, rn::float8 AS rn, n::float8 AS n FROM ordered
+        WHERE (rn > 1 AND (rn - 1) % ${step} = 0) OR rn = n ORDER BY rn`,
     );
-    const sampledRows = sampled.rows.length === 0 ? 0 : Number(sampled.rows[sampled.rows.length - 1]!.upto);
-    // A page starts a chunk when the rows before it reach the next multiple of a chunk's share.
-    const perChunk = chunkRows * fraction;
-    const starts: KeyValue[] = [];
-    let next = perChunk;
-    for (const r of sampled.rows) {
-      const before = Number(r.upto) - Number(r.rows);
-      if (before >= next) {
-        starts.push(row(r));
-        next = before + perChunk;
-      }
-    }
+    const keptRows = sampled.rows.length === 0 ? 0 : Number(sampled.rows[0]!.n);
+    const starts = sampled.rows.filter((r) => Number(r.rn) > 1 && (Number(r.rn) - 1) % step === 0).map(row);
     return {
       snapshot,
-      totalRows: BigInt(Math.round(sampledRows / fraction)),
+      totalRows: BigInt(Math.round(keptRows / (fraction * rate))),
       exact: false,
       rowsPerChunk: BigInt(chunkRows),
       chunkStarts: starts,

@@ -54,3 +54,14 @@ export function sampleFraction(estimatedRows: number, pages: number, chunkRows: 
   const chunks = estimatedRows / chunkRows;
   return Math.min(1, Math.max(100 / pages, (30 * chunks) / pages));
 }
+
+/**
+ * The share of a sampled page's rows that planning keeps: about 10 a page. What makes boundaries
+ * even is the number of pages behind each chunk (a serial key's page is a run of neighbours) or,
+ * for keys in no physical order (random uuids), the number of rows; ~300 rows a chunk is enough
+ * for either, and sorting them, not the ~3% of the table the pages hold, is planning's cost.
+ */
+export function sampleRowRate(estimatedRows: number, pages: number): number {
+  if (estimatedRows <= 0 || pages <= 0) return 1;
+  return Math.min(1, 10 / (estimatedRows / pages));
+}

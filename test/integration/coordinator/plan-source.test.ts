@@ -78,4 +78,33 @@ describe('planSource', () => {
     assert.ok(counted.rows.every((r) => r.n >= 1), 'no chunk is empty');
     assert.equal(counted.rows.reduce((a, r) => a + r.n, 0), 120_000, 'every row in exactly one chunk');
   });
+
+  // Keys in no physical order: random uuids, and serial keys inserted shuffled. A page's rows are
+  // then spread over the whole key range, so a sample must weigh rows, not pages, to cut even chunks.
+  for (const [what, ddl, fill] of [
+    ['random uuids', 'id uuid PRIMARY KEY', 'SELECT gen_random_uuid(), \'A B\', 1 FROM generate_series(1, 200000) g'],
+    ['serial keys inserted in random order', 'id bigint PRIMARY KEY', 'SELECT g, \'A B\', 1 FROM generate_series(1, 200000) g ORDER BY random()'],
+  ] as const) {
+    test(`a sampled plan of ${what} cuts chunks of about chunkRows rows each`, async () => {
+      const table = what.startsWith('random') ? 'shuffled_uuid' : 'shuffled_serial';
+      await db.query(`CREATE TABLE ${table} (${ddl}, name text, age int)`);
+      await db.query(`INSERT INTO ${table} ${fill}`);
+      await db.query(`ANALYZE ${table}`);
+      const p = await preparedPipeline(pool, { sourceTable: `public.${table}`, targetTable: `public.${table}_out`, keyColumn: 'id' });
+      const chunkRows = 10_000;
+      const sampled = await plan(p, chunkRows, { exactBelowRows: 0 });
+      assert.equal(sampled.exact, false);
+      const ranges = planChunks({ domainLo: null, domainHi: null, chunkStarts: sampled.chunkStarts, totalRows: sampled.totalRows, rowsPerChunk: sampled.rowsPerChunk });
+      const type = what.startsWith('random') ? 'uuid' : 'bigint';
+      const counted = await db.query<{ n: number }>(
+        `SELECT count(b.id)::int AS n FROM unnest($1::${type}[], $2::${type}[]) WITH ORDINALITY AS r(lo, hi, ord)
+           LEFT JOIN ${table} b ON (r.lo IS NULL OR b.id >= r.lo) AND (r.hi IS NULL OR b.id < r.hi) GROUP BY r.ord ORDER BY r.ord`,
+        [ranges.map((r) => r.lo?.[0] ?? null), ranges.map((r) => r.hi?.[0] ?? null)]);
+      const sizes = counted.rows.map((r) => r.n);
+      assert.equal(sizes.reduce((a, n) => a + n, 0), 200_000, 'every row in exactly one chunk');
+      assert.ok(sizes.length >= 17 && sizes.length <= 23, `${sizes.length} chunks for 20 chunks' worth of rows: ${sizes.join(' ')}`);
+      assert.ok(sizes.every((n) => n <= 1.4 * chunkRows), `no chunk above 1.4 x chunkRows: ${sizes.join(' ')}`);
+      assert.ok(sizes.slice(0, -1).every((n) => n >= 0.6 * chunkRows), `no chunk but the last below 0.6 x chunkRows: ${sizes.join(' ')}`);
+    });
+  }
 });

@@ -2,7 +2,7 @@
 // tests the bigint planner of before and is being ported on another branch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planChunks, sampleFraction } from '../../../lambdas/coordinator/plan.ts';
+import { planChunks, sampleFraction, sampleRowRate } from '../../../lambdas/coordinator/plan.ts';
 
 describe('planChunks', () => {
   it('plans one chunk over the whole domain when there are no rows, ignoring the chunk starts', () => {
@@ -71,5 +71,24 @@ describe('sampleFraction', () => {
   it('takes at most every page', () => {
     assert.equal(sampleFraction(1_000_000, 50, 100), 1);
     assert.equal(sampleFraction(1, 1, 1), 1);
+  });
+});
+
+describe('sampleRowRate', () => {
+  it('keeps every row when the table looks empty', () => {
+    assert.equal(sampleRowRate(0, 10), 1);
+    assert.equal(sampleRowRate(-1, 10), 1);
+    assert.equal(sampleRowRate(1000, 0), 1);
+    assert.equal(sampleRowRate(1000, -5), 1);
+  });
+
+  it('keeps about 10 rows a page', () => {
+    assert.equal(sampleRowRate(10_000_000, 100_000), 0.1);
+    assert.equal(sampleRowRate(4_000_000, 20_000), 0.05);
+  });
+
+  it('keeps every row of pages of 10 rows or fewer', () => {
+    assert.equal(sampleRowRate(1_000_000, 100_000), 1);
+    assert.equal(sampleRowRate(100_000, 100_000), 1);
   });
 });
