@@ -220,12 +220,13 @@ async function enqueueChunks(deps: CoordinatorDeps, runId: string, options: { on
   for (;;) {
     const page = await withClient(deps.target, (c) => chunksToSend(c, runId, { onlyNeverEnqueued: options.onlyNeverEnqueued, afterChunk: after, limit: PAGE }));
     if (page.length === 0) break;
-    // Recorded per batch of 10 as SQS accepts it, so a crash re-sends at most one batch.
+    // Recorded per page once SQS has accepted it (and what it accepted when it fails part-way), so
+    // a crash re-sends at most one page: a chunk delivered twice still commits once.
     await sendAll(
       deps.sqs,
       deps.queueUrl,
       page.map((c) => ({ id: String(c.chunkNo), body: encodeChunkMessage({ runId, chunkNo: c.chunkNo, lo: c.lo, hi: c.hi }) })),
-      { onBatchSent: (ids) => withClient(deps.target, (c) => markEnqueued(c, runId, ids.map(Number))) },
+      { onSent: (ids) => withClient(deps.target, (c) => markEnqueued(c, runId, ids.map(Number))) },
     );
     sent += page.length;
     after = page[page.length - 1]!.chunkNo;
