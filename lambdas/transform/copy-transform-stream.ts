@@ -132,7 +132,9 @@ export class CopyTransform extends Transform {
 
   /**
    * Transforms whole lines (`lines` ends in a newline) at once, outside the stream: everything goes
-   * to the callbacks, none to the stream's output. For a caller that paces the input itself.
+   * to the callbacks, none to the stream's output. For a caller that paces the input itself. After
+   * it throws (a malformed row, a callback that threw) the CopyTransform is spent: its counts already
+   * include rows whose lines were never handed out, so the caller ends the load instead of going on.
    */
   transformLines(lines: Buffer): void {
     if (this.#streamTarget !== null) throw new TypeError('transformLines needs a CopyTransform whose streamTarget is null');
