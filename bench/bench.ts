@@ -202,8 +202,10 @@ if (SECTIONS.has('refresh')) {
   };
   log(`pg-fanout phases (medians): planning ${fmt(phases.plan)} s (${fmt((100 * phases.plan) / phases.run, 1)}% of the run), copy ${fmt(phases.copy)} s, index builds ${fmt(phases.build)} s, swap ${fmt(phases.swap)} s; ` +
     `run ${fmt(phases.run)} s; start-up and shut-down ${fmt(phases.wall - phases.run)} s; verification: in each chunk's transaction (0 s extra); worker peak RSS ${Math.max(...fan.map((r) => r.workerPeakRssMb))} MB`);
+  const workerCpu = median(fan.map((r) => r.workerCpuSeconds));
+  log(`pg-fanout workers' CPU (medians, module init included): ${fmt(workerCpu)} s, ${fmt(workerCpu / (ROWS / 1e6), 3)} s per M rows`);
   log(`server CPU per M rows: pg-fanout ${fmt(ours.server / (ROWS / 1e6), 3)} s vs the pipe into a keyed target ${fmt(s[3]!.server / (ROWS / 1e6), 3)} s: ${fmt(ours.server / s[3]!.server)} x`);
-  report.refresh = { methods: methods.map((m, i) => ({ method: m.name, ...s[i], samples: samples[i] })), phases };
+  report.refresh = { methods: methods.map((m, i) => ({ method: m.name, ...s[i], samples: samples[i] })), phases, workerCpuSeconds: workerCpu };
   methods.forEach((m, i) => bars.push({ label: m.name, rowsPerSecond: ROWS / s[i]!.wall, min: ROWS / s[i]!.maxWall, max: ROWS / s[i]!.minWall }));
 }
 

@@ -13,6 +13,8 @@ export interface PgFanoutResult extends PeerResult {
   readonly runId: string;
   readonly summary: string;
   readonly workerPeakRssMb: number;
+  /** CPU seconds of all worker instances (module init included), from the summary. */
+  readonly workerCpuSeconds: number;
   /** From the summary: planning and enqueueing, and the run's own time (planning + copy + steps). */
   readonly planSeconds: number;
   readonly runSeconds: number;
@@ -61,6 +63,7 @@ export async function runPgFanout(inv: PgFanoutInvocation): Promise<PgFanoutResu
     runId,
     summary: stdout,
     workerPeakRssMb: Number(/worker peak RSS (\d+) MB/.exec(stdout)?.[1] ?? Number.NaN),
+    workerCpuSeconds: Number(/workers' CPU ([\d.]+)s/.exec(stdout)?.[1] ?? Number.NaN),
     planSeconds: Number(times?.[2] ?? Number.NaN),
     runSeconds: Number(times?.[1] ?? Number.NaN),
     // Another checkout's ledger may predate the run steps: its phases are not read.

@@ -63,6 +63,11 @@ export class LocalEventSource {
     return Math.max(0, ...this.sandboxes.map((s) => s.peakRssBytes));
   }
 
+  /** CPU time of every worker instance (ms), as they last reported it. */
+  get workerCpuMs(): number {
+    return this.sandboxes.reduce((sum, s) => sum + s.cpuMs, 0);
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;

@@ -171,6 +171,7 @@ export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobRes
       retries: run.retries ?? eventSource.stats.recordsFailed,
       deadLetterDepth: dlq.visible + dlq.inFlight,
       workerPeakRssBytes: eventSource.peakWorkerRssBytes,
+      workerCpuMs: eventSource.workerCpuMs,
       workerInstances: eventSource.sandboxes.length,
       planMs,
       verifyMs: performance.now() - verifyStarted,

@@ -12,6 +12,8 @@ export interface RunSummaryInput {
   retries: number;
   deadLetterDepth: number;
   workerPeakRssBytes: number;
+  /** CPU time of all worker instances, module init included. */
+  workerCpuMs: number;
   workerInstances: number;
   planMs: number;
   verifyMs: number;
@@ -39,7 +41,7 @@ export function formatRunSummary(s: RunSummaryInput): string[] {
     `  rows read ${formatCount(run.rowsRead ?? 0n)}, written ${formatCount(run.rowsWritten ?? 0n)}, rejected ${formatCount(run.rowsRejected ?? 0n)} (see etl.rejects)${extra.length ? `, ${extra.join(', ')}` : ''}`,
     `  targets: ${[...s.targetRows].map(([name, rows]) => `${name} ${formatCount(rows)} rows written`).join('; ')}`,
     `  chunks ${run.chunksDone}/${run.chunksTotal} done${run.chunksFailed ? `, ${run.chunksFailed} failed` : ''}${run.stepsTotal ? `, steps ${run.stepsDone}/${run.stepsTotal}` : ''}, retries ${s.retries}, DLQ depth ${s.deadLetterDepth}`,
-    `  worker peak RSS ${Math.round(s.workerPeakRssBytes / 2 ** 20)} MB (largest of ${s.workerInstances} instance(s))`,
+    `  worker peak RSS ${Math.round(s.workerPeakRssBytes / 2 ** 20)} MB (largest of ${s.workerInstances} instance(s)); workers' CPU ${seconds(s.workerCpuMs)}${cpuPerMillion(s.workerCpuMs, run.rowsRead ?? 0n)}`,
     `  run ${seconds(runMs)} at ${formatCount(Math.round(rowsPerSecond(run.rowsRead ?? 0n, runMs)))} rows/s: planned and enqueued in ${seconds(s.planMs)}, ` +
       `copied${run.stepsTotal ? ', indexed and swapped' : ''} in ${seconds(copyMs)}${s.verification ? `; verified in ${seconds(s.verifyMs)}` : ''}; job ${seconds(s.jobMs)} with start-up${s.seeded ? ' and seeding' : ''}`,
   ];
@@ -53,6 +55,10 @@ export function formatRunSummary(s: RunSummaryInput): string[] {
     for (const c of v.chunks.filter((x) => !x.ok).slice(0, 10)) lines.push(`    ${describeVerdict(c)}`);
   }
   return lines;
+}
+
+function cpuPerMillion(ms: number, rows: bigint): string {
+  return rows === 0n ? '' : ` (${(ms / 1000 / (Number(rows) / 1e6)).toFixed(2)} s per million rows read)`;
 }
 
 /** Exit 0 only for a completed run (that verifies, when verified); otherwise the reason in one line. */

@@ -11,6 +11,12 @@ interface Invoke {
 const { handler } = await import('../lambdas/worker/handler.ts');
 let invocation = 0;
 
+/** This process's CPU time so far, init included (Lambda bills that too), in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 process.on('message', async (message: Invoke) => {
   invocation += 1;
   const context = {
@@ -20,9 +26,9 @@ process.on('message', async (message: Invoke) => {
   };
   try {
     const response = (await (handler as unknown as (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse>)(message.event, context)) ?? { batchItemFailures: [] };
-    process.send?.({ id: message.id, ok: true, response, maxRssKb: process.resourceUsage().maxRSS });
+    process.send?.({ id: message.id, ok: true, response, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() });
   } catch (error) {
-    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error), maxRssKb: process.resourceUsage().maxRSS });
+    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error), maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() });
   }
 });
 // The runtime that owns this sandbox is gone (killed with -9): end too, as Lambda would. Any open

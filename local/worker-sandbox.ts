@@ -20,9 +20,17 @@ export class WorkerSandbox {
   #pending = new Map<number, (outcome: InvokeOutcome) => void>();
   /** Largest resident set this instance reported, in bytes (what a Lambda's memory size must hold). */
   peakRssBytes = 0;
+  /** CPU time of the instances that ended, and what the running one last reported (ms). */
+  #endedCpuMs = 0;
+  #runningCpuMs = 0;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.#env = env;
+  }
+
+  /** CPU time this instance's processes used, as last reported after an invocation (init included), in ms. */
+  get cpuMs(): number {
+    return this.#endedCpuMs + this.#runningCpuMs;
   }
 
   get pid(): number | undefined {
@@ -75,9 +83,10 @@ export class WorkerSandbox {
     const child = fork(CHILD, [], { env: this.#env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#child = child;
     this.#ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: { ready?: boolean; id?: number; ok?: boolean; response?: SQSBatchResponse; error?: string; maxRssKb?: number }) => {
+      const onMessage = (m: { ready?: boolean; id?: number; ok?: boolean; response?: SQSBatchResponse; error?: string; maxRssKb?: number; cpuMs?: number }) => {
         if (m.ready) return resolve();
         if (m.maxRssKb !== undefined) this.peakRssBytes = Math.max(this.peakRssBytes, m.maxRssKb * 1024);
+        if (m.cpuMs !== undefined) this.#runningCpuMs = m.cpuMs;
         const settle = m.id === undefined ? undefined : this.#pending.get(m.id);
         if (settle === undefined) return;
         this.#pending.delete(m.id!);
@@ -91,6 +100,8 @@ export class WorkerSandbox {
           settle({ kind: 'crashed', signal, code });
         }
         if (this.#child === child) this.#child = undefined;
+        this.#endedCpuMs += this.#runningCpuMs;
+        this.#runningCpuMs = 0;
       });
     });
     this.#ready.catch(() => undefined);

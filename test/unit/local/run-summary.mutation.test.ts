@@ -23,7 +23,7 @@ const badChunk = (chunkNo: number): ChunkVerdict => ({
 const badText = (chunkNo: number) => `chunk ${chunkNo} [${chunkNo}, ${chunkNo + 1}): output_table holds 9 rows, the pipeline gives 10 now (1 missing, 0 not expected)`;
 
 const BASE: RunSummaryInput = {
-  run: RUN, targetRows: new Map([['output_table', 8991n]]), retries: 2, deadLetterDepth: 0, workerPeakRssBytes: 120 * 2 ** 20,
+  run: RUN, targetRows: new Map([['output_table', 8991n]]), retries: 2, deadLetterDepth: 0, workerPeakRssBytes: 120 * 2 ** 20, workerCpuMs: 2500,
   workerInstances: 2, planMs: 500, verifyMs: 250, jobMs: 6000, seeded: false,
 };
 
@@ -62,7 +62,7 @@ describe('formatRunSummary', () => {
       '  rows read 9,000, written 8,991, rejected 9 (see etl.rejects)',
       '  targets: output_table 8,991 rows written',
       '  chunks 9/9 done, retries 2, DLQ depth 0',
-      '  worker peak RSS 120 MB (largest of 2 instance(s))',
+      "  worker peak RSS 120 MB (largest of 2 instance(s)); workers' CPU 2.50s (277.78 s per million rows read)",
       '  run 3.00s at 3,000 rows/s: planned and enqueued in 0.50s, copied in 2.50s; job 6.00s with start-up',
       "  checked in every chunk's transaction: the rows PostgreSQL sent = rows the worker read = written + rejected + filtered; every target took exactly the rows sent",
     ]);
@@ -82,7 +82,7 @@ describe('formatRunSummary', () => {
       '  rows read 9,000, written 8,991, rejected 9 (see etl.rejects), filtered 1,234',
       '  targets: a 1 rows written; b 2,000 rows written',
       '  chunks 7/9 done, 2 failed, steps 3/4, retries 2, DLQ depth 0',
-      '  worker peak RSS 120 MB (largest of 2 instance(s))',
+      "  worker peak RSS 120 MB (largest of 2 instance(s)); workers' CPU 2.50s (277.78 s per million rows read)",
       '  run 3.00s at 3,000 rows/s: planned and enqueued in 0.50s, copied, indexed and swapped in 2.50s; verified in 0.25s; job 6.00s with start-up and seeding',
       '  deep verification: DIFFERENCES — 5,000 source rows read again, put through the pipeline and compared row for row with the targets and etl.rejects over 13 chunk(s)',
       ...Array.from({ length: 10 }, (_, i) => `    ${badText(i + 10)}`),

@@ -53,7 +53,7 @@ describe('runVerdict', () => {
 describe('formatRunSummary', () => {
   const base = {
     run: RUN, targetRows: new Map([['public.output_table', 8991n]]), retries: 2,
-    deadLetterDepth: 0, workerPeakRssBytes: 120 * 2 ** 20, workerInstances: 2, planMs: 500, verifyMs: 250, jobMs: 6000, seeded: false,
+    deadLetterDepth: 0, workerPeakRssBytes: 120 * 2 ** 20, workerCpuMs: 2500, workerInstances: 2, planMs: 500, verifyMs: 250, jobMs: 6000, seeded: false,
   };
   it('reports counts, timings with the rate over planning plus copy, and what was checked', () => {
     const lines = formatRunSummary(base);
@@ -62,7 +62,7 @@ describe('formatRunSummary', () => {
       '  rows read 9,000, written 8,991, rejected 9 (see etl.rejects)',
       '  targets: public.output_table 8,991 rows written',
       '  chunks 9/9 done, retries 2, DLQ depth 0',
-      '  worker peak RSS 120 MB (largest of 2 instance(s))',
+      "  worker peak RSS 120 MB (largest of 2 instance(s)); workers' CPU 2.50s (277.78 s per million rows read)",
       '  run 2.50s at 3,600 rows/s: planned and enqueued in 0.50s, copied in 2.00s; job 6.00s with start-up',
       "  checked in every chunk's transaction: the rows PostgreSQL sent = rows the worker read = written + rejected + filtered; every target took exactly the rows sent",
     ]);
@@ -75,6 +75,7 @@ describe('formatRunSummary', () => {
   it('says nothing changed for an incremental run that read and deleted no rows, and lists differing chunks', () => {
     const lines = formatRunSummary({ ...base, run: { ...RUN, mode: 'incremental', refresh: null, rowsRead: 0n, rowsWritten: 0n, rowsRejected: 0n }, verification: OFF });
     assert.ok(lines.includes('  nothing changed since the last run'));
+    assert.ok(lines.includes("  worker peak RSS 120 MB (largest of 2 instance(s)); workers' CPU 2.50s"), 'no CPU per row when no row was read');
     assert.ok(lines.some((l) => l.startsWith('  deep verification: DIFFERENCES')));
     assert.ok(lines.includes('    chunk 4 [4001, 5001): public.output_table holds 998 rows, the pipeline gives 999 now (1 missing, 0 not expected)'));
     const deleted = formatRunSummary({ ...base, run: { ...RUN, mode: 'incremental', refresh: null, rowsRead: 0n, rowsDeleted: 3n } });
