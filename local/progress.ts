@@ -28,11 +28,13 @@ export function formatCount(n: bigint | number): string {
 }
 
 export function progressLine(p: ProgressSnapshot, width = 30): string {
-  const fraction = p.rowsTotal > 0n ? Math.min(1, Number(p.rowsDone) / Number(p.rowsTotal)) : p.chunksTotal > 0 ? p.chunksDone / p.chunksTotal : 1;
+  // rowsTotal is the plan's count, an estimate for a sampled plan: every chunk done is 100%.
+  const allDone = p.chunksTotal > 0 && p.chunksDone >= p.chunksTotal;
+  const fraction = allDone ? 1 : p.rowsTotal > 0n ? Math.min(1, Number(p.rowsDone) / Number(p.rowsTotal)) : p.chunksTotal > 0 ? p.chunksDone / p.chunksTotal : 1;
   const filled = Math.round(fraction * width);
   const rate = rowsPerSecond(p.rowsDone, p.elapsedMs);
   // No rate yet means no estimate (shown as --), not "0s".
-  const remaining = p.rowsTotal <= p.rowsDone ? 0 : rate > 0 ? (Number(p.rowsTotal - p.rowsDone) / rate) * 1000 : Number.NaN;
+  const remaining = allDone || p.rowsTotal <= p.rowsDone ? 0 : rate > 0 ? (Number(p.rowsTotal - p.rowsDone) / rate) * 1000 : Number.NaN;
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const failed = p.chunksFailed > 0 ? `, ${p.chunksFailed} failed` : '';
   return `${bar} ${(fraction * 100).toFixed(1)}%  chunks ${p.chunksDone}/${p.chunksTotal}${failed}  rows ${formatCount(p.rowsDone)}/${formatCount(p.rowsTotal)}  ${formatCount(Math.round(rate))} rows/s  ETA ${formatDuration(remaining)}`;

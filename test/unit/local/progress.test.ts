@@ -105,6 +105,13 @@ describe('progressLine', () => {
     );
   });
 
+  it('shows 100% and ETA 0s when every chunk is done but fewer rows came than a sampled plan estimated', () => {
+    assert.equal(
+      progressLine(snapshot({ chunksDone: 4, rowsDone: 931n, elapsedMs: 1000 })),
+      '[##############################] 100.0%  chunks 4/4  rows 931/1,000  931 rows/s  ETA 0s',
+    );
+  });
+
   it('measures progress by chunks when no rows were planned', () => {
     // The ETA is left out: with no rows planned there is no rate to project from.
     assert.match(
