@@ -112,6 +112,10 @@ describe('progressLine', () => {
     );
   });
 
+  it('measures progress by rows while no chunk is recorded yet', () => {
+    assert.match(progressLine(snapshot({ chunksTotal: 0, chunksDone: 0, rowsDone: 500n, elapsedMs: 1000 })), /^\[#{15}\.{15}\] 50\.0%  chunks 0\/0  rows 500\/1,000  500 rows\/s  ETA 1s$/);
+  });
+
   it('measures progress by chunks when no rows were planned', () => {
     // The ETA is left out: with no rows planned there is no rate to project from.
     assert.match(
