@@ -1,8 +1,8 @@
 // Reads what planning needs from the source, read-only, in one REPEATABLE READ snapshot: that
 // snapshot itself (the next incremental run's baseline), the chunk-start keys, and the highest key.
 // Small tables (and append runs' new keys) get an exact pass: every chunkRows-th key in key order.
-// Big tables get boundaries from a sample of pages (TABLESAMPLE SYSTEM, ~10 per chunk), whose rows
-// are sorted by key; a chunk that comes out too big is split by its worker.
+// Big tables get boundaries from a sample of pages (TABLESAMPLE SYSTEM, ~30 per chunk, ~10 rows kept
+// of each) sorted by key; a chunk that comes out too big is split by its worker.
 import { inTransaction, sqlLiteral, type PoolClient } from '../shared/db.ts';
 import { keyExpression, keyLiteralSql, type KeyValue } from '../shared/keys.ts';
 import type { ResolvedPipeline } from '../pipeline/resolve-pipeline.ts';
