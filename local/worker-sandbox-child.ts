@@ -11,10 +11,10 @@ interface Invoke {
 const { handler } = await import('../lambdas/worker/handler.ts');
 let invocation = 0;
 
-/** This process's CPU time so far, init included (Lambda bills that too), in ms. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+/** Peak resident set, and CPU time so far with init included (Lambda bills that too), in ms. */
+function usage(): { maxRssKb: number; cpuMs: number } {
+  const u = process.resourceUsage();
+  return { maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 };
 }
 
 process.on('message', async (message: Invoke) => {
@@ -26,9 +26,9 @@ process.on('message', async (message: Invoke) => {
   };
   try {
     const response = (await (handler as unknown as (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse>)(message.event, context)) ?? { batchItemFailures: [] };
-    process.send?.({ id: message.id, ok: true, response, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() });
+    process.send?.({ id: message.id, ok: true, response, ...usage() });
   } catch (error) {
-    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error), maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() });
+    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error), ...usage() });
   }
 });
 // The runtime that owns this sandbox is gone (killed with -9): end too, as Lambda would. Any open

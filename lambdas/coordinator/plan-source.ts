@@ -69,11 +69,12 @@ export async function planSource(
     const sampled = await client.query(
       `WITH sample AS (SELECT ${keys} FROM ${p.source.sql} TABLESAMPLE SYSTEM (${(fraction * 100).toPrecision(6)})${rate < 1 ? ` WHERE random() < ${rate.toPrecision(6)}` : ''}),
             ordered AS (SELECT ${keys}, row_number() OVER (ORDER BY ${orderBy}) AS rn, count(*) OVER () AS n FROM sample)
-       SELECT ${keyAliases}, rn::float8 AS rn, n::float8 AS n FROM ordered
-        WHERE (rn > 1 AND (rn - 1) % ${step} = 0) OR rn = n ORDER BY rn`,
+       SELECT ${keyAliases}, starts, n::float8 AS n FROM (SELECT *, rn > 1 AND (rn - 1) % ${step} = 0 AS starts FROM ordered) o
+        WHERE starts OR rn = n ORDER BY rn`,
     );
     const keptRows = sampled.rows.length === 0 ? 0 : Number(sampled.rows[0]!.n);
-    const starts = sampled.rows.filter((r) => Number(r.rn) > 1 && (Number(r.rn) - 1) % step === 0).map(row);
+    // The last kept row comes too, for the count n; it starts a chunk only when it is a step-th.
+    const starts = sampled.rows.filter((r) => r.starts === true).map(row);
     return {
       snapshot,
       totalRows: BigInt(Math.round(keptRows / (fraction * rate))),

@@ -103,9 +103,10 @@ export function decodedEngine(spec: DecodedEngineSpec): RowEngine {
     // Every declared column is there: any other own key is one too many. A plain object with as
     // many own keys as columns has no other; a row from a class or a prototype may take declared
     // columns from its prototype, so its own keys are checked one by one.
+    const own = Object.keys(o);
     const proto = Object.getPrototypeOf(o);
-    if (Object.keys(o).length !== columns.length || (proto !== Object.prototype && proto !== null)) {
-      const extra = Object.keys(o).find((k) => !plan.columnSet.has(k));
+    if (own.length !== columns.length || (proto !== Object.prototype && proto !== null)) {
+      const extra = own.find((k) => !plan.columnSet.has(k));
       if (extra !== undefined) return `${where(plan)}the row has a column ${extra}, which is not declared (declared: ${columns.join(', ')})`;
     }
     out.endLine();

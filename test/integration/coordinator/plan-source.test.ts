@@ -29,6 +29,13 @@ describe('planSource', () => {
   const plan = (p: ResolvedPipeline, chunkRows: number, options: { exactBelowRows?: number } = {}) =>
     withClient(pool, (c) => planSource(c, p, chunkRows, options));
 
+  /** The rows of `table` (keyed by id of `type`) in each range, counted in SQL, in range order. */
+  const rowsPerRange = async (table: string, type: string, ranges: readonly { lo: readonly string[] | null; hi: readonly string[] | null }[]): Promise<number[]> =>
+    (await db.query<{ n: number }>(
+      `SELECT count(b.id)::int AS n FROM unnest($1::${type}[], $2::${type}[]) WITH ORDINALITY AS r(lo, hi, ord)
+         LEFT JOIN ${table} b ON (r.lo IS NULL OR b.id >= r.lo) AND (r.hi IS NULL OR b.id < r.hi) GROUP BY r.ord ORDER BY r.ord`,
+      [ranges.map((r) => r.lo?.[0] ?? null), ranges.map((r) => r.hi?.[0] ?? null)])).rows.map((r) => r.n);
+
   test('the exact path starts a chunk at every chunkRows-th key, skipping the first, extremes included', async () => {
     // 5,000 keys: a dense block, a thin spread, and the bigint extremes.
     await db.query('CREATE TABLE small (id bigint PRIMARY KEY, name text, age int)');
@@ -70,13 +77,10 @@ describe('planSource', () => {
     const ranges = planChunks({ domainLo: null, domainHi: null, chunkStarts: sampled.chunkStarts, totalRows: sampled.totalRows, rowsPerChunk: sampled.rowsPerChunk });
     assert.equal(ranges[0]!.lo, null);
     assert.equal(ranges.at(-1)!.hi, null);
-    const counted = await db.query<{ n: number }>(
-      `SELECT count(b.id)::int AS n FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS r(lo, hi, ord)
-         LEFT JOIN big b ON (r.lo IS NULL OR b.id >= r.lo) AND (r.hi IS NULL OR b.id < r.hi) GROUP BY r.ord ORDER BY r.ord`,
-      [ranges.map((r) => r.lo?.[0] ?? null), ranges.map((r) => r.hi?.[0] ?? null)]);
-    assert.equal(counted.rows.length, ranges.length);
-    assert.ok(counted.rows.every((r) => r.n >= 1), 'no chunk is empty');
-    assert.equal(counted.rows.reduce((a, r) => a + r.n, 0), 120_000, 'every row in exactly one chunk');
+    const counted = await rowsPerRange('big', 'bigint', ranges);
+    assert.equal(counted.length, ranges.length);
+    assert.ok(counted.every((n) => n >= 1), 'no chunk is empty');
+    assert.equal(counted.reduce((a, n) => a + n, 0), 120_000, 'every row in exactly one chunk');
   });
 
   // Keys in no physical order: random uuids, and serial keys inserted shuffled. A page's rows are
@@ -96,11 +100,7 @@ describe('planSource', () => {
       assert.equal(sampled.exact, false);
       const ranges = planChunks({ domainLo: null, domainHi: null, chunkStarts: sampled.chunkStarts, totalRows: sampled.totalRows, rowsPerChunk: sampled.rowsPerChunk });
       const type = what.startsWith('random') ? 'uuid' : 'bigint';
-      const counted = await db.query<{ n: number }>(
-        `SELECT count(b.id)::int AS n FROM unnest($1::${type}[], $2::${type}[]) WITH ORDINALITY AS r(lo, hi, ord)
-           LEFT JOIN ${table} b ON (r.lo IS NULL OR b.id >= r.lo) AND (r.hi IS NULL OR b.id < r.hi) GROUP BY r.ord ORDER BY r.ord`,
-        [ranges.map((r) => r.lo?.[0] ?? null), ranges.map((r) => r.hi?.[0] ?? null)]);
-      const sizes = counted.rows.map((r) => r.n);
+      const sizes = await rowsPerRange(table, type, ranges);
       assert.equal(sizes.reduce((a, n) => a + n, 0), 200_000, 'every row in exactly one chunk');
       assert.ok(sizes.length >= 17 && sizes.length <= 23, `${sizes.length} chunks for 20 chunks' worth of rows: ${sizes.join(' ')}`);
       assert.ok(sizes.every((n) => n <= 1.4 * chunkRows), `no chunk above 1.4 x chunkRows: ${sizes.join(' ')}`);
