@@ -48,7 +48,11 @@ export class WorkerSandbox {
     } catch (error) {
       return { kind: 'crashed', signal: null, code: null };
     }
-    const child = this.#child!;
+    const child = this.#child;
+    // Killed between start-up and this invocation (a fault test's SIGKILL, a timeout on another batch).
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+      return { kind: 'crashed', signal: child?.signalCode ?? null, code: child?.exitCode ?? null };
+    }
     const id = this.#nextId++;
     return new Promise<InvokeOutcome>((resolve) => {
       const timer = setTimeout(() => {
@@ -61,7 +65,11 @@ export class WorkerSandbox {
         clearTimeout(timer);
         resolve(outcome);
       });
-      child.send({ id, event, timeoutMs });
+      // A child that dies as the message goes out fails the write (EPIPE); its 'exit' settles this
+      // invocation as crashed, so the error only needs to be kept from becoming an unhandled event.
+      child.send({ id, event, timeoutMs }, (error) => {
+        if (error) child.kill('SIGKILL');
+      });
     });
   }
 
@@ -93,7 +101,10 @@ export class WorkerSandbox {
         settle(m.ok ? { kind: 'response', response: m.response ?? { batchItemFailures: [] } } : { kind: 'error', error: m.error ?? 'unknown error' });
       };
       child.on('message', onMessage);
-      child.once('exit', (code, signal) => {
+      let ended = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
         reject(new Error(`worker sandbox exited during start-up (code ${code}, signal ${signal})`));
         for (const [id, settle] of this.#pending) {
           this.#pending.delete(id);
@@ -102,6 +113,11 @@ export class WorkerSandbox {
         if (this.#child === child) this.#child = undefined;
         this.#endedCpuMs += this.#runningCpuMs;
         this.#runningCpuMs = 0;
+      };
+      child.once('exit', end);
+      // 'error' without 'exit' means the process never started (or could not be signalled, which 'exit' follows).
+      child.on('error', () => {
+        if (child.pid === undefined) end(null, null);
       });
     });
     this.#ready.catch(() => undefined);
