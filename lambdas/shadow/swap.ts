@@ -2,8 +2,9 @@
 // is replaced by its shadow table, now loaded and indexed. Readers see the old tables until it
 // commits and the new ones after: never a mix, never an empty table. The new tables get back what
 // the old ones had: constraint and index names, triggers, row-level security and its policies,
-// grants, owner, comment, replica identity, serial sequences, identity values, publications. Runs
-// inside the step's transaction (its ledger row locked), which commits it.
+// grants, owner, comment, replica identity, serial sequences, identity values, publications; and
+// they come with planner statistics. Runs inside the step's transaction (its ledger row locked),
+// which commits it.
 import type { PoolClient } from '../shared/db.ts';
 import { sqlLiteral } from '../shared/db.ts';
 import { SchemaError } from '../shared/errors.ts';
@@ -18,6 +19,11 @@ export async function swapShadows(client: PoolClient, pipeline: string, runId: s
   // Definitions read from here on name every object with its schema.
   await client.query('SET LOCAL search_path = pg_catalog');
   const ordered = [...swaps].sort((a, b) => `${a.schema}.${a.table}`.localeCompare(`${b.schema}.${b.table}`));
+  // Statistics before the new tables go live (after their indexes: expression indexes get theirs
+  // too), and before any lock on the old ones: the first queries on a swapped-in table are planned
+  // from its own rows, not from the defaults of a never-analyzed table (a hash of every row where a
+  // range of an index will do). A sample of 30,000 rows whatever the size: ~0.3 s at 10M.
+  for (const s of ordered) await client.query(`ANALYZE ${quoteIdent(s.schema)}.${quoteIdent(s.shadow)}`);
   for (const s of ordered) {
     const shadow = `${quoteIdent(s.schema)}.${quoteIdent(s.shadow)}`;
     const exists = await client.query(`SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [s.schema, s.table]);

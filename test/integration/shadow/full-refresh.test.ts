@@ -62,6 +62,8 @@ describe('full refresh into shadow tables', () => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(seen.old > 5, `the reader saw the old content while the refresh ran (${JSON.stringify(seen)})`);
     await exact(db);
+    const stats = (await db.query(`SELECT array_agg(attname::text ORDER BY attname) AS cols FROM pg_stats WHERE schemaname = 'public' AND tablename = 'output_table'`)).rows[0]!;
+    assert.deepEqual(stats.cols, ['age', 'first_name', 'id', 'last_name'], 'the new table is analyzed before it goes live');
     assert.equal((await db.query(`SELECT count(*)::int AS n FROM output_table WHERE age < 1000`)).rows[0]!.n, 0);
   });
 
