@@ -9,7 +9,8 @@
 //                pgcopydb clone --table-jobs 2 --index-jobs 2 (which only copies)
 //   chunks       10,000 vs 100,000 rows per chunk, worker peak RSS
 //   incremental  1% of the rows changed (inserts, updates, deletes) vs a full run of the same table
-//   transform    one worker: a user pipeline over a 12-column source; the built-in name split
+//   transform    one worker: a user pipeline over a 12-column source (and psql COPY | psql COPY of
+//                those columns, the floor); the built-in name split
 //   planning     planning a table of --planning-rows skewed keys
 // Writes bench/results/latest.json and latest.svg. Never part of `npm test`.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -34,7 +35,7 @@ import { ensureDebianTool, PGCOPYDB } from './peers/install.ts';
 import type { PeerContext, PeerResult } from './peers/measure.ts';
 import { pgcopydbClone } from './peers/pgcopydb.ts';
 import { ensureSplitFilter } from './peers/split-filter.ts';
-import { seedWide, WIDE_PIPELINE } from './wide-source.ts';
+import { seedWide, wideCopyFloor, WIDE_PIPELINE } from './wide-source.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -332,13 +333,16 @@ if (SECTIONS.has('transform')) {
     const [c] = await sql<{ n: string; ms: number }>(url, `SELECT sum(rows_read)::text AS n, sum(duration_ms)::int AS ms FROM etl.chunks WHERE run_id = $1`, [r.runId]);
     return { rowsPerSecond: Number(c!.n) / (c!.ms / 1000), rss: r.workerPeakRssMb };
   };
+  const psql = `${requirePostgresBinaries(15).binDir}/psql`;
   const wide: number[] = [];
+  const floor: number[] = [];
   const builtin: number[] = [];
   const baseline: number[] = [];
   for (let round = 1; round <= REPEATS; round++) {
     await sql(benchUrl, 'DROP TABLE IF EXISTS wide_out');
     await sql(benchUrl, `DO $$ BEGIN IF to_regclass('etl.runs') IS NOT NULL THEN TRUNCATE etl.rejects; DELETE FROM etl.runs; END IF; END $$`);
     wide.push((await perWorker(['--mode', 'full', '--pipeline', WIDE_PIPELINE])).rowsPerSecond);
+    floor.push(await wideCopyFloor(psql, benchUrl, rows));
     if (rows <= ROWS) {
       await freshTarget(benchUrl, 'keyed');
       builtin.push((await perWorker(['--mode', 'full', '--in-place'])).rowsPerSecond);
@@ -347,11 +351,12 @@ if (SECTIONS.has('transform')) {
         baseline.push((await perWorker(['--mode', 'full'], join(resolve(flags.baseline), 'local/cli.ts'))).rowsPerSecond);
       }
     }
-    log(`  round ${round}: user pipeline, 12 columns ${count(wide.at(-1)!)} rows/s; built-in ${builtin.length ? count(builtin.at(-1)!) : '-'}${baseline.length ? `; built-in, baseline checkout ${count(baseline.at(-1)!)}` : ''} rows/s`);
+    log(`  round ${round}: user pipeline, 12 columns ${count(wide.at(-1)!)} rows/s (psql COPY | psql COPY of those columns, no transform: ${count(floor.at(-1)!)}); built-in ${builtin.length ? count(builtin.at(-1)!) : '-'}${baseline.length ? `; built-in, baseline checkout ${count(baseline.at(-1)!)}` : ''} rows/s`);
   }
-  log(`one worker, medians: user pipeline over 12 columns ${count(median(wide))} rows/s; built-in name split (into the keyed target) ${builtin.length ? count(median(builtin)) : '-'} rows/s` +
+  log(`one worker, medians: user pipeline over 12 columns ${count(median(wide))} rows/s, ${fmt((100 * median(wide)) / median(floor), 1)}% of what PostgreSQL alone moves ` +
+    `(psql COPY | psql COPY of the same columns into an unindexed table, no transform: ${count(median(floor))} rows/s); built-in name split (into the keyed target) ${builtin.length ? count(median(builtin)) : '-'} rows/s` +
     (baseline.length ? `; the same with ${flags.baseline}: ${count(median(baseline))} rows/s (${fmt(median(builtin) / median(baseline))} x)` : ''));
-  report.transform = { rows, wide, builtin, baseline, baselineCheckout: flags.baseline };
+  report.transform = { rows, wide, floor, builtin, baseline, baselineCheckout: flags.baseline };
 }
 
 // ---- planning ----

@@ -2,6 +2,7 @@
 // the database.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { plainPipe } from './peers/copy-pipe.ts';
 
 export const WIDE_PIPELINE = fileURLToPath(new URL('./pipelines/wide.ts', import.meta.url));
 
@@ -22,6 +23,32 @@ export async function seedWide(url: string, rows: number): Promise<void> {
       [rows],
     );
     await c.query('VACUUM ANALYZE wide_src');
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * What PostgreSQL itself takes to move the wide source's rows, no transform: psql COPY (the 12
+ * columns) TO STDOUT | psql COPY FROM STDIN into a fresh unindexed table of the same columns, as
+ * the worker's chunk writes into an unindexed shadow table. Returns rows per second, whole pipe.
+ */
+export async function wideCopyFloor(psql: string, url: string, rows: number): Promise<number> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    await c.query('DROP TABLE IF EXISTS wide_floor');
+    await c.query('CREATE TABLE wide_floor (LIKE wide_src)');
+    await c.query('CHECKPOINT');
+    const started = performance.now();
+    await plainPipe(psql, { source: url, target: url },
+      'COPY (SELECT id, account, amount, currency, created_at, valid_on, payload, tags, blob, active, score, qty FROM wide_src) TO STDOUT',
+      'COPY wide_floor FROM STDIN');
+    const seconds = (performance.now() - started) / 1000;
+    const [{ n }] = (await c.query<{ n: string }>('SELECT count(*)::text AS n FROM wide_floor')).rows as [{ n: string }];
+    if (Number(n) !== rows) throw new Error(`the floor pipe moved ${n} of ${rows} rows`);
+    await c.query('DROP TABLE wide_floor');
+    return rows / seconds;
   } finally {
     await c.end();
   }

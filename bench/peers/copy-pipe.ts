@@ -42,6 +42,24 @@ export function copyPipe(context: PeerContext, tools: CopyPipeTools, where = 'tr
   });
 }
 
+const PLAIN_PIPE_SCRIPT = `set -euo pipefail
+"$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$SOURCE_URL" -c "$COPY_OUT" | "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$TARGET_URL" -c "$COPY_IN"`;
+
+/**
+ * psql COPY TO STDOUT | psql COPY FROM STDIN with no filter between: what PostgreSQL itself takes to
+ * send and receive those rows (its output and input functions, WAL), the floor of any transform.
+ */
+export function plainPipe(psql: string, urls: { source: string; target: string }, copyOut: string, copyIn: string): Promise<void> {
+  const env = { ...process.env, PSQL: psql, SOURCE_URL: urls.source, TARGET_URL: urls.target, COPY_OUT: copyOut, COPY_IN: copyIn };
+  return new Promise((resolvePipe, reject) => {
+    const bash = spawn('bash', ['-c', PLAIN_PIPE_SCRIPT], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    bash.stderr.on('data', (d: Buffer) => (stderr += d));
+    bash.on('error', reject);
+    bash.on('close', (code, signal) => (code === 0 ? resolvePipe() : reject(new Error(`psql | psql exited ${code ?? signal}: ${stderr.trim()}`))));
+  });
+}
+
 /** Method 3: one pipe into the keyed, empty output_table. */
 export function singlePipe(context: PeerContext, tools: CopyPipeTools): Promise<PeerResult> {
   return measure(context.dataDir, () => copyPipe(context, tools));
