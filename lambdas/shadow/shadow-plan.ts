@@ -123,7 +123,12 @@ export async function createShadowTables(client: PoolClient, p: ResolvedPipeline
     const shadowSql = `${quoteIdent(rt.schema)}.${quoteIdent(rt.shadow)}`;
     const exists = await client.query(`SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [rt.schema, rt.table]);
     if (exists.rowCount === 0) {
-      const columns = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${keyCollation(p, t, c.name)}${c.notNull ? ' NOT NULL' : ''}`).join(', ');
+      // The primary key's columns are NOT NULL from the start: a NULL is refused row by row as it is
+      // loaded (set aside into etl.rejects), not found by a scan of the whole table when the key is
+      // added in the swap, under its lock, failing the run.
+      const columns = t.columns
+        .map((c) => `${quoteIdent(c.name)} ${c.type}${keyCollation(p, t, c.name)}${c.notNull || t.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`)
+        .join(', ');
       await client.query(`CREATE TABLE IF NOT EXISTS ${shadowSql} (${columns})`);
       continue;
     }

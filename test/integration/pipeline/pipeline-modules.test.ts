@@ -122,6 +122,24 @@ describe('pipeline modules', () => {
     assert.equal((await db.query(`SELECT count(*)::int AS n FROM faulty`)).rows[0]!.n, 2994);
   });
 
+  test('a NULL in a new target\'s primary key column is set aside with PostgreSQL\'s reason; the rest of the run completes', async () => {
+    const path = await write('nullkey.ts', moduleText({
+      name: 'nullkey',
+      target: 'public.nullkey',
+      targetColumns: "{ id: 'bigint', a: 'text', n: 'integer' }",
+      transform: 'return { id: row.n === 7 ? null : row.id, a: row.a, n: row.n };',
+    }));
+    const r = await runCli([...RUN, '--pipeline', path], env);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /rows read 3,000, written 2,999, rejected 1 /);
+    const rejects = (await db.query(`SELECT source_key[1] AS id, reason FROM etl.rejects WHERE pipeline = 'nullkey'`)).rows;
+    assert.deepEqual(rejects.map((x) => x.id), ['7']);
+    assert.match(rejects[0]!.reason as string, /null value in column "id" .*violates not-null constraint/);
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM nullkey WHERE id IS NOT NULL`)).rows[0]!.n, 2999);
+    const pk = (await db.query(`SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = 'public.nullkey'::regclass AND contype = 'p'`)).rows;
+    assert.deepEqual(pk.map((x) => x.d), ['PRIMARY KEY (id)']);
+  });
+
   test('a run is not resumed by another definition of its pipeline; a new run cancels it and starts over', async () => {
     const server: TestSqs = await startTestSqs();
     try {
