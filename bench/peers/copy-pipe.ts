@@ -30,14 +30,19 @@ export function copyPipe(context: PeerContext, tools: CopyPipeTools, where = 'tr
     COPY_OUT: `COPY (SELECT id, name, age FROM input_table WHERE ${where}) TO STDOUT`,
     COPY_IN,
   };
+  return runScript(PIPE_SCRIPT, env, `psql | split-filter | psql (${where})`);
+}
+
+/** Runs a bash script with `env`; resolves when every process of it has exited, rejects with its stderr. */
+function runScript(script: string, env: NodeJS.ProcessEnv, label: string): Promise<void> {
   return new Promise((resolvePipe, reject) => {
-    const bash = spawn('bash', ['-c', PIPE_SCRIPT], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+    const bash = spawn('bash', ['-c', script], { env, stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';
     bash.stderr.on('data', (d: Buffer) => (stderr += d));
     bash.on('error', reject);
     bash.on('close', (code, signal) => {
       if (code === 0) resolvePipe();
-      else reject(new Error(`psql | split-filter | psql (${where}) exited ${code ?? signal}: ${stderr.trim()}`));
+      else reject(new Error(`${label} exited ${code ?? signal}: ${stderr.trim()}`));
     });
   });
 }
@@ -51,13 +56,7 @@ const PLAIN_PIPE_SCRIPT = `set -euo pipefail
  */
 export function plainPipe(psql: string, urls: { source: string; target: string }, copyOut: string, copyIn: string): Promise<void> {
   const env = { ...process.env, PSQL: psql, SOURCE_URL: urls.source, TARGET_URL: urls.target, COPY_OUT: copyOut, COPY_IN: copyIn };
-  return new Promise((resolvePipe, reject) => {
-    const bash = spawn('bash', ['-c', PLAIN_PIPE_SCRIPT], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-    let stderr = '';
-    bash.stderr.on('data', (d: Buffer) => (stderr += d));
-    bash.on('error', reject);
-    bash.on('close', (code, signal) => (code === 0 ? resolvePipe() : reject(new Error(`psql | psql exited ${code ?? signal}: ${stderr.trim()}`))));
-  });
+  return runScript(PLAIN_PIPE_SCRIPT, env, 'psql | psql');
 }
 
 /** Method 3: one pipe into the keyed, empty output_table. */
