@@ -167,6 +167,9 @@ const verifySplit = (url: string) => async () => {
   if (pk?.c !== 'id') throw new Error(`output_table's primary key is ${pk?.c ?? 'missing'}`);
 };
 
+/** The system's PostgreSQL 15 psql: the peers' client (it speaks to both servers). */
+const psqlBinary = () => `${requirePostgresBinaries(15).binDir}/psql`;
+
 const pgFanout = (name: string, args: string[], env: Record<string, string> = env18, targetUrl = benchUrl, data = ctx18.dataDir): Method<PgFanoutResult> => ({
   name,
   prepare: () => freshTarget(targetUrl, 'absent'),
@@ -177,8 +180,7 @@ const pgFanout = (name: string, args: string[], env: Record<string, string> = en
 // ---- refresh: one database, whole commands ----
 if (SECTIONS.has('refresh')) {
   const filter = ensureSplitFilter();
-  const psql = `${requirePostgresBinaries(15).binDir}/psql`;
-  const tools = { psql, filter };
+  const tools = { psql: psqlBinary(), filter };
   const methods: Method[] = [
     pgFanout('pg-fanout --mode full', ['--mode', 'full']),
     { name: 'INSERT … SELECT into the keyed target', prepare: () => freshTarget(benchUrl, 'keyed'), run: () => insertSelect(ctx18), verify: verifySplit(benchUrl) },
@@ -333,7 +335,7 @@ if (SECTIONS.has('transform')) {
     const [c] = await sql<{ n: string; ms: number }>(url, `SELECT sum(rows_read)::text AS n, sum(duration_ms)::int AS ms FROM etl.chunks WHERE run_id = $1`, [r.runId]);
     return { rowsPerSecond: Number(c!.n) / (c!.ms / 1000), rss: r.workerPeakRssMb };
   };
-  const psql = `${requirePostgresBinaries(15).binDir}/psql`;
+  const psql = psqlBinary();
   const wide: number[] = [];
   const floor: number[] = [];
   const builtin: number[] = [];

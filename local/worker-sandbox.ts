@@ -50,7 +50,7 @@ export class WorkerSandbox {
     }
     const child = this.#child;
     // Killed between start-up and this invocation (a fault test's SIGKILL, a timeout on another batch).
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+    if (child === undefined || !running(child)) {
       return { kind: 'crashed', signal: child?.signalCode ?? null, code: child?.exitCode ?? null };
     }
     const id = this.#nextId++;
@@ -79,7 +79,7 @@ export class WorkerSandbox {
 
   async stop(): Promise<void> {
     const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (child === undefined || !running(child)) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -87,7 +87,7 @@ export class WorkerSandbox {
   }
 
   #start(): Promise<void> {
-    if (this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null && this.#ready) return this.#ready;
+    if (running(this.#child) && this.#ready) return this.#ready;
     const child = fork(CHILD, [], { env: this.#env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#child = child;
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -123,4 +123,9 @@ export class WorkerSandbox {
     this.#ready.catch(() => undefined);
     return this.#ready;
   }
+}
+
+/** Started and not yet exited or killed. */
+function running(child: ChildProcess | undefined): boolean {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
